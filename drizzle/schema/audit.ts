@@ -1,0 +1,24 @@
+import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { organisations, users } from "./identity";
+
+/**
+ * Append-only, hash-chained per organisation: hash = sha256(prevHash + canonical content).
+ * UPDATE, DELETE and TRUNCATE are refused by triggers and by grants.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    orgId: uuid().notNull().references(() => organisations.id),
+    seq: bigint({ mode: "number" }).notNull(),
+    at: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    actorUserId: uuid().references(() => users.id),
+    actorLabel: text().notNull(),
+    action: text().notNull(),
+    entityType: text().notNull(),
+    entityId: text(),
+    data: jsonb().$type<Record<string, unknown>>().notNull(),
+    prevHash: text().notNull(),
+    hash: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.seq] }), index("audit_log_org_action_idx").on(t.orgId, t.action, t.seq)],
+);

@@ -1,0 +1,4 @@
+export * from "./identity";
+export * from "./ledger";
+export * from "./audit";
+export * from "./checks";

@@ -1,0 +1,155 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint, boolean, check, date, foreignKey, index, integer, jsonb, numeric, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid,
+} from "drizzle-orm/pg-core";
+import { entities, organisations, users } from "./identity";
+
+export const accountTypeEnum = pgEnum("account_type", ["asset", "liability", "equity", "income", "expense"]);
+export const normalBalanceEnum = pgEnum("normal_balance", ["debit", "credit"]);
+export const periodStatusEnum = pgEnum("period_status", ["open", "closed"]);
+export const draftStatusEnum = pgEnum("draft_status", ["draft", "posted", "discarded"]);
+
+/** Money columns: numeric, read back as strings, never JS numbers. */
+const money = (name?: string) => (name ? numeric(name, { precision: 20, scale: 4 }) : numeric({ precision: 20, scale: 4 }));
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    orgId: uuid().notNull().references(() => organisations.id),
+    id: uuid().primaryKey().defaultRandom(),
+    entityId: uuid().notNull(),
+    code: text().notNull(),
+    name: text().notNull(),
+    type: accountTypeEnum().notNull(),
+    normalBalance: normalBalanceEnum().notNull(),
+    currency: text().notNull(),
+    isControl: boolean().notNull().default(false),
+    isActive: boolean().notNull().default(true),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.orgId, t.entityId], foreignColumns: [entities.orgId, entities.id] }),
+    uniqueIndex("accounts_entity_code_key").on(t.orgId, t.entityId, t.code),
+    // Target of the lines' composite key: a line's account must belong to the line's entity.
+    unique("accounts_org_entity_id_key").on(t.orgId, t.entityId, t.id),
+    check("accounts_currency_iso", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+  ],
+);
+
+export const fiscalPeriods = pgTable(
+  "fiscal_periods",
+  {
+    orgId: uuid().notNull().references(() => organisations.id),
+    id: uuid().primaryKey().defaultRandom(),
+    entityId: uuid().notNull(),
+    name: text().notNull(),
+    startsOn: date().notNull(),
+    endsOn: date().notNull(),
+    status: periodStatusEnum().notNull().default("open"),
+    closedAt: timestamp({ withTimezone: true }),
+    closedBy: uuid().references(() => users.id),
+  },
+  (t) => [
+    foreignKey({ columns: [t.orgId, t.entityId], foreignColumns: [entities.orgId, entities.id] }),
+    uniqueIndex("fiscal_periods_entity_start_key").on(t.orgId, t.entityId, t.startsOn),
+    check("fiscal_periods_range", sql`${t.startsOn} <= ${t.endsOn}`),
+  ],
+);
+
+/**
+ * A posted journal entry. Append-only: never updated or deleted (triggers and grants), corrected
+ * only by a reversal, which points back at the entry it reverses. Drafts live in journal_drafts.
+ */
+export const journalEntries = pgTable(
+  "journal_entries",
+  {
+    orgId: uuid().notNull().references(() => organisations.id),
+    id: uuid().primaryKey().defaultRandom(),
+    entityId: uuid().notNull(),
+    entryNumber: bigint({ mode: "number" }).notNull(),
+    entryDate: date().notNull(),
+    description: text().notNull(),
+    idempotencyKey: text().notNull(),
+    contentHash: text().notNull(),
+    reversesEntryId: uuid(),
+    source: text().notNull().default("manual"),
+    postedBy: uuid().references(() => users.id),
+    postedByLabel: text().notNull(),
+    postedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** Transaction that posted the entry: its lines may be inserted in that transaction only. Set by trigger. */
+    postedTxid: bigint({ mode: "number" }),
+  },
+  (t) => [
+    foreignKey({ columns: [t.orgId, t.entityId], foreignColumns: [entities.orgId, entities.id] }),
+    uniqueIndex("journal_entries_idempotency_key").on(t.orgId, t.idempotencyKey),
+    // One reversal per entry: a second attempt to reverse the same entry is refused by the database.
+    uniqueIndex("journal_entries_one_reversal_key").on(t.orgId, t.reversesEntryId),
+    uniqueIndex("journal_entries_number_key").on(t.orgId, t.entityId, t.entryNumber),
+    index("journal_entries_org_entity_date_idx").on(t.orgId, t.entityId, t.entryDate),
+  ],
+);
+
+/** A journal entry being prepared: editable until posted (then it points at the posted entry) or discarded. */
+export const journalDrafts = pgTable(
+  "journal_drafts",
+  {
+    orgId: uuid().notNull().references(() => organisations.id),
+    id: uuid().primaryKey().defaultRandom(),
+    entityId: uuid().notNull(),
+    entryDate: date().notNull(),
+    description: text().notNull(),
+    lines: jsonb().$type<unknown[]>().notNull(),
+    status: draftStatusEnum().notNull().default("draft"),
+    postedEntryId: uuid().references(() => journalEntries.id),
+    createdBy: uuid().references(() => users.id),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.orgId, t.entityId], foreignColumns: [entities.orgId, entities.id] }),
+    index("journal_drafts_org_status_idx").on(t.orgId, t.status, t.updatedAt),
+  ],
+);
+
+/**
+ * A line of a journal entry. `amount` is signed in the line's currency (debit positive, credit
+ * negative); `functionalAmount` is the same movement in the entity's functional currency at `rate`.
+ * entity, account and date are copied from the entry (both immutable once posted) so balances
+ * as of a date are one index range scan.
+ */
+export const journalLines = pgTable(
+  "journal_lines",
+  {
+    orgId: uuid().notNull().references(() => organisations.id),
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    entryId: uuid().notNull().references(() => journalEntries.id),
+    lineNo: integer().notNull(),
+    entityId: uuid().notNull(),
+    accountId: uuid().notNull(),
+    entryDate: date().notNull(),
+    amount: money().notNull(),
+    currency: text().notNull(),
+    rate: numeric({ precision: 20, scale: 10 }).notNull(),
+    functionalAmount: money().notNull(),
+    memo: text(),
+    counterparty: text(),
+    reference: text(),
+    dimensions: jsonb().$type<Record<string, string>>().notNull().default({}),
+  },
+  (t) => [
+    uniqueIndex("journal_lines_entry_line_key").on(t.entryId, t.lineNo),
+    foreignKey({ columns: [t.orgId, t.entityId, t.accountId], foreignColumns: [accounts.orgId, accounts.entityId, accounts.id] }),
+    index("journal_lines_account_date_idx").on(t.orgId, t.accountId, t.entryDate),
+    check("journal_lines_currency_iso", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+    check("journal_lines_rate_positive", sql`${t.rate} > 0`),
+    check("journal_lines_amount_nonzero", sql`${t.amount} <> 0`),
+    check("journal_lines_same_sign", sql`sign(${t.amount}) = sign(${t.functionalAmount})`),
+  ],
+);
+
+/** Per-entity counter for human-readable entry numbers, allocated inside the posting transaction. */
+export const entrySequences = pgTable("entry_sequences", {
+  orgId: uuid().notNull().references(() => organisations.id),
+  entityId: uuid().primaryKey(),
+  lastNumber: bigint({ mode: "number" }).notNull().default(0),
+});

@@ -1,0 +1,23 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "./client";
+import type { Ctx } from "@/server/tenancy/context";
+
+/**
+ * Runs fn in one transaction with the organisation (and user) set transaction-locally, the
+ * parameterised form of SET LOCAL. Row-level security reads these settings, so a query that
+ * forgot its org_id filter still sees only this organisation's rows.
+ */
+export async function inOrg<T>(db: Db, ctx: Pick<Ctx, "orgId" | "userId">, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ""}, true)`);
+    return fn(tx as unknown as Db);
+  });
+}
+
+/** A transaction that knows only the user (membership lookups, the organisation switcher). */
+export async function asUser<T>(db: Db, userId: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('app.user_id', ${userId}, true)`);
+    return fn(tx as unknown as Db);
+  });
+}

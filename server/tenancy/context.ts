@@ -1,0 +1,40 @@
+import { AppError } from "@/server/errors";
+
+export const ROLES = ["admin", "accountant", "approver", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Who acts, for which organisation. Built from the session after the membership was re-read
+ * from the database, or a named system actor for scheduled work.
+ */
+export type Ctx = {
+  orgId: string;
+  userId: string | null;
+  role: Role | "system";
+  actorLabel: string;
+};
+
+export const systemCtx = (orgId: string, name: string): Ctx => ({ orgId, userId: null, role: "system", actorLabel: `system:${name}` });
+
+/** What each role may do. Viewers see everything and change nothing. */
+const PERMISSIONS = {
+  "ledger.read": ["admin", "accountant", "approver", "viewer"],
+  "ledger.post": ["admin", "accountant"],
+  "ledger.draft": ["admin", "accountant"],
+  "periods.close": ["admin"],
+  "members.manage": ["admin"],
+  "audit.read": ["admin"],
+  "checks.run": ["admin", "accountant"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Ctx["role"], permission: Permission): boolean {
+  return role === "system" || (PERMISSIONS[permission] as readonly string[]).includes(role);
+}
+
+export function requirePermission(ctx: Ctx, permission: Permission): void {
+  if (!can(ctx.role, permission)) {
+    throw new AppError("forbidden", `Your role (${ctx.role}) does not allow this.`);
+  }
+}
