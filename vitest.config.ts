@@ -1,0 +1,22 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+/**
+ * One embedded PostgreSQL per run (test/global-setup.ts), one database per db test file cloned
+ * from a migrated template (test/db.ts). Two workers: the machine has two cores and the
+ * database server needs some of them too.
+ */
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  test: {
+    include: ["server/**/*.test.ts", "test/**/*.test.ts"],
+    exclude: ["node_modules", "e2e", ".next", ".data"],
+    environment: "node",
+    pool: "forks",
+    maxWorkers: 2,
+    globalSetup: ["./test/global-setup.ts"],
+    // The heavy files post thousands of entries; these bounds catch a hang, not a slow path.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
+});
