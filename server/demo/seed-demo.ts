@@ -58,7 +58,7 @@ function prng(seed: number) {
 /** An amount in whole cents drawn between lo and hi, as a decimal string (no float arithmetic on money). */
 function cents(rand: () => number, lo: number, hi: number): string {
   const c = lo * 100 + Math.floor(rand() * (hi - lo) * 100);
-  return money(c).dividedBy(100).toFixed(2);
+  return money(String(c)).dividedBy(100).toFixed(2);
 }
 
 export async function isSeeded(adminDb: Db): Promise<boolean> {

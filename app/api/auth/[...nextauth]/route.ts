@@ -1,0 +1,2 @@
+import { handlers } from "@/app/auth";
+export const { GET, POST } = handlers;

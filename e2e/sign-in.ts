@@ -1,0 +1,13 @@
+import { expect, type Page } from "@playwright/test";
+
+export const PASSWORD = "tieout-demo";
+export const email = (role: "admin" | "accountant" | "approver" | "viewer") => `${role}@demo.tieout.dev`;
+
+/** Signs in through the real form, as a person would. */
+export async function signIn(page: Page, who: string, password = PASSWORD) {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(who);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/ledger/);
+}
