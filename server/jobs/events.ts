@@ -1,0 +1,30 @@
+import { z } from "zod";
+
+/**
+ * The background events Tieout knows, each with the zod schema of its data. One definition
+ * serves both front doors: the Inngest event types (inngest/events.ts) wrap these schemas, and
+ * inline dispatch validates with them, so an event is checked the same way in either mode.
+ */
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date, YYYY-MM-DD");
+
+export const JOB_EVENT_SCHEMAS = {
+  /** Run the trial-balance check for one organisation now (a "Run now" button, the CLI). */
+  "tieout/checks.trial-balance.requested": z.object({
+    orgId: z.guid(),
+    /** Defaults to today (UTC) when the run starts. */
+    asOf: isoDate.optional(),
+    /** The signed-in user who asked, recorded in the run and its audit event. */
+    requestedBy: z.guid().optional(),
+  }),
+} as const;
+
+export type JobEventName = keyof typeof JOB_EVENT_SCHEMAS;
+export type JobEventData<N extends JobEventName> = z.infer<(typeof JOB_EVENT_SCHEMAS)[N]>;
+export type JobEvent = { [N in JobEventName]: { name: N; data: JobEventData<N>; /** dedupe key (Inngest: 24 h) */ id?: string } }[JobEventName];
+
+export const TRIAL_BALANCE_REQUESTED = "tieout/checks.trial-balance.requested" satisfies JobEventName;
+
+/** Today's date in UTC, the default asOf of scheduled and unqualified runs. */
+export function todayUtc(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}

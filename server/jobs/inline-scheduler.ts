@@ -1,0 +1,80 @@
+import type { Db } from "@/server/db/client";
+import { consoleJobLogger, type JobLogger } from "./dispatch";
+import { todayUtc } from "./events";
+import { listOrganisationIds } from "./organisations";
+import { runTrialBalanceJob, type TrialBalanceRunSummary } from "./trial-balance-job";
+
+/** The nightly checks run at 02:00 UTC, the same schedule as the Inngest cron (TZ=UTC 0 2 * * *). */
+export const NIGHTLY_HOUR_UTC = 2;
+
+/** The first 02:00 UTC strictly after `after`. */
+export function nextNightlyRun(after: Date, hourUtc = NIGHTLY_HOUR_UTC): Date {
+  const next = new Date(Date.UTC(after.getUTCFullYear(), after.getUTCMonth(), after.getUTCDate(), hourUtc, 0, 0, 0));
+  if (next.getTime() <= after.getTime()) next.setUTCDate(next.getUTCDate() + 1);
+  return next;
+}
+
+export type NightlyOutcome = { asOf: string; runs: TrialBalanceRunSummary[]; failures: { orgId: string; error: string }[] };
+
+/**
+ * The trial-balance check for every organisation, one after another. One organisation's
+ * failure is logged and does not stop the others (the Inngest function behaves the same way).
+ */
+export async function runNightlyTrialBalance(db: Db, opts: { asOf: string; log?: JobLogger }): Promise<NightlyOutcome> {
+  const log = opts.log ?? consoleJobLogger;
+  const outcome: NightlyOutcome = { asOf: opts.asOf, runs: [], failures: [] };
+  for (const orgId of await listOrganisationIds(db)) {
+    try {
+      outcome.runs.push(await runTrialBalanceJob(db, { orgId, asOf: opts.asOf, trigger: "schedule" }));
+    } catch (e) {
+      outcome.failures.push({ orgId, error: String(e) });
+      log.error("nightly trial-balance check failed", { orgId, asOf: opts.asOf, error: String(e) });
+    }
+  }
+  const failed = outcome.runs.filter((r) => r.status === "failed").map((r) => r.orgId);
+  log.info("nightly trial-balance check finished", { asOf: opts.asOf, organisations: outcome.runs.length, failedChecks: failed, errors: outcome.failures.length });
+  return outcome;
+}
+
+/**
+ * The in-process nightly schedule used by `npm start` when Inngest is not configured: one
+ * timer to the next 02:00 UTC, re-armed after each run. The timer is unref'd so it never keeps
+ * the process alive on its own. Not durable: a run missed while the process was down is not
+ * caught up (the durable path is Inngest). Returns a function that stops the schedule.
+ */
+export function startInlineScheduler(
+  db: Db,
+  opts: { log?: JobLogger; now?: () => Date; hourUtc?: number; onRun?: (o: NightlyOutcome) => void } = {},
+): () => void {
+  const log = opts.log ?? consoleJobLogger;
+  const now = opts.now ?? (() => new Date());
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const arm = (after: Date) => {
+    if (stopped) return;
+    const at = nextNightlyRun(after, opts.hourUtc);
+    timer = setTimeout(() => void fire(at), Math.max(0, at.getTime() - now().getTime()));
+    timer.unref();
+  };
+
+  const fire = async (scheduledFor: Date) => {
+    try {
+      const outcome = await runNightlyTrialBalance(db, { asOf: todayUtc(scheduledFor), log });
+      opts.onRun?.(outcome);
+    } catch (e) {
+      // Listing the organisations failed (database down?): log and try again tomorrow.
+      log.error("nightly trial-balance run could not start", { error: String(e) });
+    } finally {
+      // Re-arm from the slot just served, so a timer that fires a little early cannot run it twice.
+      arm(new Date(Math.max(scheduledFor.getTime(), now().getTime())));
+    }
+  };
+
+  arm(now());
+  log.info("inline scheduler started", { next: nextNightlyRun(now(), opts.hourUtc).toISOString() });
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
