@@ -39,7 +39,9 @@ export function formatMoney(value: string | Decimal, currency: string): string {
   const fixed = d.abs().toFixed(minorUnits(currency));
   const [int, frac] = fixed.split(".");
   const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return `${d.isNeg() && !d.isZero() ? "-" : ""}${grouped}${frac ? `.${frac}` : ""}`;
+  // The sign follows the shown (rounded) value: -0.004 EUR is "0.00", not "-0.00".
+  const negative = d.isNeg() && /[1-9]/.test(fixed);
+  return `${negative ? "-" : ""}${grouped}${frac ? `.${frac}` : ""}`;
 }
 
 export function sum(values: Iterable<string | Decimal>): Decimal {
