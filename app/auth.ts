@@ -58,6 +58,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
   session: { strategy: "jwt", maxAge: 60 * 60 * 12 },
   pages: { signIn: "/signin", error: "/signin" },
+  // A wrong password is an expected event, not a server error: one line, no stack.
+  logger: {
+    error(error) {
+      if (error.name === "CredentialsSignin") console.warn(JSON.stringify({ level: "warn", msg: "sign-in refused" }));
+      else console.error(error);
+    },
+  },
   providers,
   callbacks: {
     // SSO signs in only people already provisioned here (no self-registration into a ledger).

@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { alertOf } from "./sign-in";
 
 test.describe("as an accountant", () => {
   test.use({ storageState: "e2e/.auth/accountant.json" });
@@ -30,7 +31,7 @@ test.describe("as an accountant", () => {
     // Unbalanced: the form shows the difference and the service refuses with a clear message.
     await expect(page.getByText("difference 20.00 EUR")).toBeVisible();
     await page.getByRole("button", { name: "Post entry" }).click();
-    await expect(page.getByRole("alert")).toContainText("does not balance");
+    await expect(alertOf(page)).toContainText("does not balance");
     await page.getByLabel("Line 2 credit").fill("120.50");
     await page.getByRole("button", { name: "Post entry" }).click();
     await expect(page).toHaveURL(/\/ledger\/entries\/[0-9a-f-]{36}$/);
@@ -49,7 +50,7 @@ test.describe("as an accountant", () => {
 
   test("sees only the organisations they belong to, and the Settings area is closed to them", async ({ page }) => {
     await page.goto("/settings/members");
-    await expect(page.getByRole("alert")).toHaveText("Only admins manage members.");
+    await expect(alertOf(page)).toHaveText("Only admins manage members.");
     await expect(page.getByRole("combobox", { name: "Organisation" }).locator("option")).toHaveText(["Tieout Demo Group"]);
   });
 
@@ -67,7 +68,7 @@ test.describe("as a viewer", () => {
     await expect(page.getByRole("heading", { name: "Trial balance" })).toBeVisible();
     await expect(page.getByRole("link", { name: "New journal entry" })).toHaveCount(0);
     await page.goto("/ledger/entries/new");
-    await expect(page.getByRole("alert")).toContainText("Your role (viewer) can read the ledger but not post to it");
+    await expect(alertOf(page)).toContainText("Your role (viewer) can read the ledger but not post to it");
     await expect(page.getByRole("button", { name: "Post entry" })).toHaveCount(0);
     // No reverse form on an entry either.
     await page.goto("/ledger");
@@ -96,4 +97,30 @@ test("an entry id of another organisation gives 404", async ({ browser }) => {
   expect(response?.status()).toBe(404);
   await expect(p2.getByText("Harbour Analytics Ltd")).toHaveCount(0);
   await accountant.close();
+});
+
+test.describe("checks and audit", () => {
+  test("an accountant runs the trial-balance check now and sees it pass", async ({ browser }) => {
+    const context = await browser.newContext({ storageState: "e2e/.auth/accountant.json" });
+    const page = await context.newPage();
+    await page.goto("/ledger");
+    await page.getByRole("button", { name: "Run check now" }).click();
+    await expect(page.getByTestId("check-status")).toHaveText("passed");
+    await expect(page.getByText(/\(manual\)/)).toBeVisible();
+    await context.close();
+  });
+
+  test("an admin sees the audit log, filters it, and its chain verifies", async ({ browser }) => {
+    const context = await browser.newContext({ storageState: "e2e/.auth/admin.json" });
+    const page = await context.newPage();
+    await page.goto("/settings/audit");
+    await expect(page.getByTestId("chain-status")).toContainText("Chain verified");
+    await page.getByLabel("Action").selectOption("journal_entry.posted");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect(page).toHaveURL(/action=journal_entry.posted/);
+    const actions = page.getByRole("table", { name: "Audit events" }).locator("tbody tr td:nth-child(4)");
+    await expect(actions.first()).toHaveText("journal_entry.posted");
+    expect(new Set(await actions.allTextContents())).toEqual(new Set(["journal_entry.posted"]));
+    await context.close();
+  });
 });

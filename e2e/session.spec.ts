@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { email, signIn } from "./sign-in";
+import { alertOf, email, signIn } from "./sign-in";
 
 test("sign-out ends the session, even for a copy of the cookie", async ({ browser }) => {
   const context = await browser.newContext();
@@ -26,5 +26,5 @@ test("a wrong password is refused with a clear message", async ({ page }) => {
   await page.getByLabel("Email").fill(email("viewer"));
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("alert")).toHaveText("That email and password do not match an account.");
+  await expect(alertOf(page)).toHaveText("That email and password do not match an account.");
 });

@@ -11,3 +11,6 @@ export async function signIn(page: Page, who: string, password = PASSWORD) {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/ledger/);
 }
+
+/** The page's own alert (Next.js adds an empty route announcer with role="alert" to every page). */
+export const alertOf = (page: Page) => page.locator('[role="alert"]:not(#__next-route-announcer__)');

@@ -6,6 +6,8 @@ import { listEntities, listJournalEntries, trialBalance } from "@/server/ledger/
 import { can } from "@/server/tenancy/context";
 import { MoneyCell } from "@/components/money-cell";
 import { formatMoney } from "@/server/money";
+import { listCheckRuns } from "@/server/checks/trial-balance-check";
+import { RunCheckButton } from "@/components/run-check-button";
 
 export const metadata: Metadata = { title: "Ledger" };
 
@@ -16,9 +18,10 @@ export default async function LedgerPage({ searchParams }: { searchParams: Promi
   if (entities.length === 0) return <p>This organisation has no entities yet.</p>;
   const entity = entities.find((e) => e.id === sp.entity) ?? entities[0];
   const asOf = /^\d{4}-\d{2}-\d{2}$/.test(sp.asOf ?? "") ? sp.asOf! : new Date().toISOString().slice(0, 10);
-  const [tb, recent] = await Promise.all([
+  const [tb, recent, [lastCheck]] = await Promise.all([
     orNotFound(trialBalance(db(), ctx, { entityId: entity.id, asOf })),
     listJournalEntries(db(), ctx, { entityId: entity.id, limit: 15 }),
+    listCheckRuns(db(), ctx, { kind: "trial_balance", limit: 1 }),
   ]);
   const cur = entity.functionalCurrency;
   return (
@@ -65,6 +68,20 @@ export default async function LedgerPage({ searchParams }: { searchParams: Promi
             <tr><td colSpan={3}>Total</td><MoneyCell value={tb.totalDebit} currency={cur} /><MoneyCell value={tb.totalCredit} currency={cur} /></tr>
           </tfoot>
         </table>
+      </div>
+      <div className="panel spread" aria-label="Trial-balance check">
+        <span>
+          Nightly trial-balance check (all entities, 02:00 UTC):{" "}
+          {lastCheck ? (
+            <>
+              <span className={`badge ${lastCheck.status === "passed" ? "ok" : "bad"}`} data-testid="check-status">{lastCheck.status}</span>{" "}
+              <span className="muted">as of {String(lastCheck.result.asOf)}, run {lastCheck.startedAt.replace("T", " ").slice(0, 16)} UTC ({lastCheck.trigger})</span>
+            </>
+          ) : (
+            <span className="muted">not run yet</span>
+          )}
+        </span>
+        {can(ctx.role, "checks.run") && <RunCheckButton />}
       </div>
       <h2>Recent entries</h2>
       <div className="table-wrap">
