@@ -61,7 +61,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   // A wrong password is an expected event, not a server error: one line, no stack.
   logger: {
     error(error) {
-      if (error.name === "CredentialsSignin") console.warn(JSON.stringify({ level: "warn", msg: "sign-in refused" }));
+      if ((error as Error & { type?: string }).type === "CredentialsSignin") console.warn(JSON.stringify({ level: "warn", msg: "sign-in refused" }));
       else console.error(error);
     },
   },
