@@ -1,6 +1,10 @@
+import os from "node:os";
+import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
 
 const PORT = Number(process.env.E2E_PORT ?? 3100);
+// A fresh database each run, in the temp folder (reachable by the postgres OS user when run as root).
+const DATA_DIR = path.join(os.tmpdir(), `tieout-e2e-${PORT}`);
 export const BASE_URL = `http://localhost:${PORT}`;
 
 /**
@@ -28,7 +32,7 @@ export default defineConfig({
     { name: "chromium", use: { ...devices["Desktop Chrome"], channel: undefined }, dependencies: ["setup"], testMatch: /.*\.spec\.ts/ },
   ],
   webServer: {
-    command: `rm -rf .data/e2e && TIEOUT_DATA_DIR=.data/e2e EMBEDDED_PG_PORT=0 PORT=${PORT} SIGN_IN_LOCK_MINUTES=1 npx tsx scripts/start.ts`,
+    command: `rm -rf ${DATA_DIR} && TIEOUT_DATA_DIR=${DATA_DIR} EMBEDDED_PG_PORT=0 PORT=${PORT} SIGN_IN_LOCK_MINUTES=1 npx tsx scripts/start.ts`,
     url: `${BASE_URL}/api/health`,
     timeout: 600_000,
     reuseExistingServer: false,

@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    include: ["server/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["server/**/*.test.ts", "test/**/*.test.ts", "inngest/**/*.test.ts"],
     exclude: ["node_modules", "e2e", ".next", ".data"],
     environment: "node",
     pool: "forks",

@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { startEmbeddedPostgres, freePort, type EmbeddedServer } from "@/server/db/embedded";
 import { appRoleUrl, enableAppRole, migrateDatabase } from "@/server/db/bootstrap";
@@ -43,6 +44,23 @@ function sourceHash(): string {
   return h.digest("hex");
 }
 
+/**
+ * As root, PostgreSQL runs as the OS user `postgres`, which must be able to reach its data folder.
+ * A checkout under a private home (e.g. /root) is not reachable, so the data then lives in the
+ * temp folder instead, under a name derived from the checkout, and we say so.
+ */
+function pgDataDir(): string {
+  const wanted = path.join(dataDir, "pg");
+  if (process.getuid?.() !== 0) return wanted;
+  const parents: string[] = [];
+  for (let d = path.dirname(wanted); d !== path.dirname(d); d = path.dirname(d)) parents.push(d);
+  const reachable = parents.every((d) => !existsSync(d) || (statSync(d).mode & 0o001) !== 0);
+  if (reachable) return wanted;
+  const fallback = path.join(os.tmpdir(), `tieout-${createHash("sha256").update(wanted).digest("hex").slice(0, 12)}`, "pg");
+  console.log(`${path.dirname(wanted)} is not reachable by the postgres OS user; keeping the database in ${fallback}`);
+  return fallback;
+}
+
 let pg: EmbeddedServer | undefined;
 let app: ChildProcess | undefined;
 let stopping = false;
@@ -70,8 +88,9 @@ async function main() {
   let databaseUrl = process.env.DATABASE_URL;
   let adminUrl = process.env.DATABASE_ADMIN_URL ?? databaseUrl;
   if (!databaseUrl) {
-    console.log("No DATABASE_URL: starting the embedded PostgreSQL in .data/pg …");
-    pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), persistent: true, preferredPort: Number(process.env.EMBEDDED_PG_PORT ?? 54329) });
+    const pgDir = pgDataDir();
+    console.log(`No DATABASE_URL: starting the embedded PostgreSQL in ${path.relative(root, pgDir) || pgDir} …`);
+    pg = await startEmbeddedPostgres({ dataDir: pgDir, persistent: true, preferredPort: Number(process.env.EMBEDDED_PG_PORT ?? 54329) });
     adminUrl = pg.adminUrl();
     const appPassword = localSecret("app-role-password", 18);
     await migrateDatabase(adminUrl);
