@@ -67,13 +67,21 @@ async function main() {
     }
     console.log(`${ENTRIES} entries, ${lineCount} lines, batches of ${BATCH} entries`);
 
-    // REFERENCE: the same lines, one json_to_recordset INSERT per batch, into a bare table.
-    await admin.db.execute(sql`create table bare_lines (entry int, account uuid, amount numeric)`);
+    // REFERENCE: the same lines, with the columns journal_lines stores, one json_to_recordset
+    // INSERT per batch into a bare table (no keys, indexes, triggers, row-level security or audit).
+    await admin.db.execute(sql`create table bare_lines (org_id uuid, entry_id int, line_no int, entity_id uuid, account_id uuid, entry_date date,
+      amount numeric, currency text, rate numeric, functional_amount numeric, memo text, counterparty text, reference text, dimensions jsonb)`);
     let t0 = performance.now();
     for (let start = 0; start < ENTRIES; start += BATCH) {
-      const rows = entries.slice(start, start + BATCH).flatMap((e, i) => e.lines.map((l) => ({ entry: start + i + 1, account: l.accountId, amount: l.amount })));
-      await admin.db.execute(sql`insert into bare_lines (entry, account, amount)
-        select entry, account, amount from json_to_recordset(${JSON.stringify(rows)}::json) as r(entry int, account uuid, amount numeric)`);
+      const rows = entries.slice(start, start + BATCH).flatMap((e, i) =>
+        e.lines.map((l, k) => ({
+          org_id: org.orgId, entry_id: start + i + 1, line_no: k + 1, entity_id: e.entityId, account_id: l.accountId, entry_date: e.entryDate,
+          amount: l.amount, currency: "EUR", rate: "1", functional_amount: l.amount, memo: null, counterparty: null, reference: null, dimensions: {},
+        })),
+      );
+      await admin.db.execute(sql`insert into bare_lines
+        select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(org_id uuid, entry_id int, line_no int, entity_id uuid, account_id uuid, entry_date date,
+          amount numeric, currency text, rate numeric, functional_amount numeric, memo text, counterparty text, reference text, dimensions jsonb)`);
     }
     const refMs = performance.now() - t0;
     const refLines = rate(lineCount, refMs);

@@ -120,7 +120,9 @@ export const journalDrafts = pgTable(
 export const journalLines = pgTable(
   "journal_lines",
   {
-    orgId: uuid().notNull().references(() => organisations.id),
+    // No separate key to organisations: the (org, entity, account) key and the line trigger's
+    // check against its entry already tie a line to its organisation.
+    orgId: uuid().notNull(),
     id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
     entryId: uuid().notNull().references(() => journalEntries.id),
     lineNo: integer().notNull(),

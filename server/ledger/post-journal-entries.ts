@@ -53,12 +53,6 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
 
   try {
     return await inOrg(db, ctx, async (tx) => {
-      // The deferred balance trigger looks up each entry's lines by entry_id; row-level security
-      // adds org_id = app_org_id(). On a young or bulk-loaded table (stale statistics) the planner
-      // BitmapAnds the entry_id index with the org_id-leading journal_lines_account_date_idx, which
-      // reads every line of the organisation per entry: posting became quadratic in ledger size.
-      // This transaction only does key lookups and inserts, so bitmap scans are never wanted here.
-      await tx.execute(sql`select set_config('enable_bitmapscan', 'off', true)`);
       await lockOrgChain(tx, ctx.orgId);
       const entities = await loadEntities(tx, ctx.orgId, parsed.map((p) => p.entityId));
       const accounts = await loadAccounts(tx, ctx.orgId, parsed.flatMap((p) => p.lines.map((l) => l.accountId)));
