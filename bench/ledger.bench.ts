@@ -17,20 +17,10 @@ import { postJournalEntries, type PostingInput } from "@/server/ledger/post-jour
 import { trialBalance } from "@/server/ledger/queries";
 import { verifyAuditChain } from "@/server/audit/verify-chain";
 import { createTestOrg } from "@/test/fixtures";
+import { prng } from "@/server/prng";
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 100_000);
 const BATCH = 1000;
-
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
 

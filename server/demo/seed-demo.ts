@@ -6,6 +6,7 @@ import { appendAudit } from "@/server/audit/append-audit";
 import { money } from "@/server/money";
 import { systemCtx, type Role } from "@/server/tenancy/context";
 import { postJournalEntries, type PostingInput } from "@/server/ledger/post-journal-entries";
+import { prng } from "@/server/prng";
 
 export const DEMO_PASSWORD = "tieout-demo";
 export const DEMO_USERS: { email: string; name: string; role: Role }[] = [
@@ -42,18 +43,6 @@ const CHART: AccountSpec[] = [
   ["6300", "Travel", "expense"],
   ["6800", "Bank fees", "expense"],
 ];
-
-/** Deterministic pseudo-random numbers, so every fresh demo has the same books. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An amount in whole cents drawn between lo and hi, as a decimal string (no float arithmetic on money). */
 function cents(rand: () => number, lo: number, hi: number): string {

@@ -7,23 +7,12 @@ import { postJournalEntry, type PostingInput } from "@/server/ledger/post-journa
 import { trialBalance } from "@/server/ledger/queries";
 import { verifyAuditChain } from "@/server/audit/verify-chain";
 import { AppError } from "@/server/errors";
+import { prng } from "@/server/prng";
 
 const WORKERS = 16;
 const POSTINGS = 10_000;
 const t = await testDatabase({ max: WORKERS + 2 });
 const org = await createTestOrg(t.db, { accountCount: 50 });
-
-/** Deterministic per-worker random numbers (mulberry32). */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 2–4 lines over the 50 accounts; one posting in fifty is unbalanced by a cent and must be refused. */
 function makePosting(rand: () => number, n: number): { input: PostingInput; balanced: boolean } {
