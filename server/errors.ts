@@ -27,6 +27,13 @@ export class AppError extends Error {
   }
 }
 
+/** zod issues as the field-error map forms show next to each field ("lines.0.amount" → messages). */
+export function fieldErrorsOf(error: { issues: { path: PropertyKey[]; message: string }[] }): Record<string, string[]> {
+  const fieldErrors: Record<string, string[]> = {};
+  for (const issue of error.issues) (fieldErrors[issue.path.map(String).join(".")] ??= []).push(issue.message);
+  return fieldErrors;
+}
+
 export const notFound = (what: string) => new AppError("not_found", `${what} was not found.`);
 
 /** Maps a PostgreSQL error raised by one of our constraints or triggers to an AppError. */

@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
-import { AppError } from "@/server/errors";
+import { AppError, fieldErrorsOf } from "@/server/errors";
 import { requirePermission, type Ctx, type Permission } from "@/server/tenancy/context";
 import type { Db } from "@/server/db/client";
 import { currentActor } from "./session";
@@ -19,9 +19,7 @@ export function action<S extends z.ZodType, T>(name: string, schema: S, permissi
     try {
       const parsed = schema.safeParse(raw);
       if (!parsed.success) {
-        const fieldErrors: Record<string, string[]> = {};
-        for (const issue of parsed.error.issues) (fieldErrors[issue.path.join(".")] ??= []).push(issue.message);
-        return { ok: false, code: "validation", message: "Some fields need attention.", fieldErrors };
+        return { ok: false, code: "validation", message: "Some fields need attention.", fieldErrors: fieldErrorsOf(parsed.error) };
       }
       const actor = await currentActor();
       if (!actor) return { ok: false, code: "unauthenticated", message: "Your session has ended. Sign in again." };

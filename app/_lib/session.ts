@@ -7,6 +7,7 @@ import { listMemberships, resolveSessionUser, type Membership, type SessionUser 
 import { AppError } from "@/server/errors";
 import type { Ctx } from "@/server/tenancy/context";
 import { db } from "./db";
+import { isoDate } from "@/server/ledger/schemas";
 
 export const ORG_COOKIE = "tieout_org";
 
@@ -32,6 +33,11 @@ export async function requireActor(): Promise<Actor> {
   const actor = await currentActor();
   if (!actor) redirect("/signin");
   return actor;
+}
+
+/** A YYYY-MM-DD search parameter that is a real calendar date, or undefined (then the page's default applies). */
+export function dateParam(s: string | undefined): string | undefined {
+  return isoDate.safeParse(s).success ? s : undefined;
 }
 
 /** For pages: a not-found from a service (including another organisation's id) becomes a 404 page. */

@@ -7,14 +7,13 @@ import { inOrg } from "@/server/db/tenant";
 import { AppError } from "@/server/errors";
 import { money } from "@/server/money";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
+import { isoDate } from "@/server/ledger/schemas";
 
 export const CHECK_TRIGGERS = ["schedule", "manual"] as const;
 export type CheckTrigger = (typeof CHECK_TRIGGERS)[number];
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 export const trialBalanceCheckInput = z.object({
-  asOf: z.string().regex(ISO_DATE, "asOf must be a date (YYYY-MM-DD)").refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), "asOf is not a valid date"),
+  asOf: isoDate,
   trigger: z.enum(CHECK_TRIGGERS),
   /** The user who asked for a manual run, when a system actor runs it on their behalf. */
   requestedBy: z.guid().optional(),

@@ -1,11 +1,11 @@
 import { z } from "zod";
+import { isoDate } from "@/server/ledger/schemas";
 
 /**
  * The background events Tieout knows, each with the zod schema of its data. One definition
  * serves both front doors: the Inngest event types (inngest/events.ts) wrap these schemas, and
  * inline dispatch validates with them, so an event is checked the same way in either mode.
  */
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date, YYYY-MM-DD");
 
 export const JOB_EVENT_SCHEMAS = {
   /** Run the trial-balance check for one organisation now (a "Run now" button, the CLI). */

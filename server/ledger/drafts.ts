@@ -3,17 +3,17 @@ import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { appendAudit } from "@/server/audit/append-audit";
-import { AppError, notFound } from "@/server/errors";
+import { AppError, fieldErrorsOf, notFound } from "@/server/errors";
 import { isUuid } from "@/server/ids";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { postJournalEntry, type PostingResult } from "./post-journal-entries";
-import { entryForm, formLinesToLedger } from "./schemas";
+import { entryForm, formLinesToLedger, isoDate } from "./schemas";
 
 /** A draft is the entry form saved as typed: it may be incomplete or unbalanced until posted. */
 export const draftInput = z.object({
   draftId: z.string().uuid().optional(),
   entityId: z.string().uuid("Choose an entity"),
-  entryDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "Use the form YYYY-MM-DD"),
+  entryDate: isoDate,
   description: z.string().trim().max(500),
   lines: z.array(z.object({ accountId: z.string(), debit: z.string().optional(), credit: z.string().optional(), memo: z.string().optional(), counterparty: z.string().optional(), reference: z.string().optional() })).max(100),
 });
@@ -73,9 +73,7 @@ export async function postDraft(db: Db, ctx: Ctx, draftId: string): Promise<Post
   if (d.status === "discarded") throw new AppError("conflict", "That draft was discarded.");
   const form = entryForm.safeParse(d);
   if (!form.success) {
-    const fieldErrors: Record<string, string[]> = {};
-    for (const i of form.error.issues) (fieldErrors[i.path.join(".")] ??= []).push(i.message);
-    throw new AppError("validation", `The draft cannot be posted yet: ${form.error.issues[0].path.join(".")} — ${form.error.issues[0].message}`, fieldErrors);
+    throw new AppError("validation", `The draft cannot be posted yet: ${form.error.issues[0].path.join(".")} — ${form.error.issues[0].message}`, fieldErrorsOf(form.error));
   }
   const result = await postJournalEntry(db, ctx, {
     entityId: form.data.entityId, entryDate: form.data.entryDate, description: form.data.description,

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
-import { AppError, fromDbError } from "@/server/errors";
+import { AppError, fieldErrorsOf, fromDbError } from "@/server/errors";
 import { appendAudit, lockOrgChain } from "@/server/audit/append-audit";
 import { canonicalJson } from "@/server/canonical-json";
 import { decimalPlaces, formatMoney, minorUnits, money, roundTo, sum } from "@/server/money";
@@ -43,10 +43,8 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
   const parsed = inputs.map((input, i) => {
     const r = journalEntryInput.safeParse(input);
     if (!r.success) {
-      const fieldErrors: Record<string, string[]> = {};
-      for (const issue of r.error.issues) (fieldErrors[issue.path.join(".")] ??= []).push(issue.message);
       const where = inputs.length > 1 ? ` (entry ${i + 1})` : "";
-      throw new AppError("validation", `The entry is not valid${where}: ${r.error.issues[0].path.join(".")} — ${r.error.issues[0].message}`, fieldErrors);
+      throw new AppError("validation", `The entry is not valid${where}: ${r.error.issues[0].path.join(".")} — ${r.error.issues[0].message}`, fieldErrorsOf(r.error));
     }
     return { ...r.data, reversesEntryId: input.reversesEntryId ?? null };
   });

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireActor, orNotFound } from "@/app/_lib/session";
+import { dateParam, requireActor, orNotFound } from "@/app/_lib/session";
 import { db } from "@/app/_lib/db";
 import { listEntities, listJournalEntries, trialBalance } from "@/server/ledger/queries";
 import { can } from "@/server/tenancy/context";
@@ -17,7 +17,7 @@ export default async function LedgerPage({ searchParams }: { searchParams: Promi
   const entities = await listEntities(db(), ctx);
   if (entities.length === 0) return <p>This organisation has no entities yet.</p>;
   const entity = entities.find((e) => e.id === sp.entity) ?? entities[0];
-  const asOf = /^\d{4}-\d{2}-\d{2}$/.test(sp.asOf ?? "") ? sp.asOf! : new Date().toISOString().slice(0, 10);
+  const asOf = dateParam(sp.asOf) ?? new Date().toISOString().slice(0, 10);
   const [tb, recent, [lastCheck]] = await Promise.all([
     orNotFound(trialBalance(db(), ctx, { entityId: entity.id, asOf })),
     listJournalEntries(db(), ctx, { entityId: entity.id, limit: 15 }),

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireActor } from "@/app/_lib/session";
+import { dateParam, requireActor } from "@/app/_lib/session";
 import { db } from "@/app/_lib/db";
 import { listAudit } from "@/server/audit/list-audit";
 import { verifyAuditChain } from "@/server/audit/verify-chain";
@@ -14,9 +14,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const { ctx } = await requireActor();
   if (!can(ctx.role, "audit.read")) return <p role="alert" className="alert error">Only admins read the audit log.</p>;
   const sp = await searchParams;
-  const date = (s?: string) => (/^\d{4}-\d{2}-\d{2}$/.test(s ?? "") ? s : undefined);
   const [log, verification] = await Promise.all([
-    listAudit(db(), ctx, { action: sp.action || undefined, actor: sp.actor || undefined, from: date(sp.from), to: date(sp.to), beforeSeq: Number(sp.before) || undefined }),
+    listAudit(db(), ctx, { action: sp.action || undefined, actor: sp.actor || undefined, from: dateParam(sp.from), to: dateParam(sp.to), beforeSeq: Number(sp.before) || undefined }),
     verifyAuditChain(db(), ctx),
   ]);
   const next = new URLSearchParams({ ...(sp as Record<string, string>), before: String(log.nextBeforeSeq ?? "") });

@@ -1,20 +1,19 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireActor, orNotFound } from "@/app/_lib/session";
+import { dateParam, requireActor, orNotFound } from "@/app/_lib/session";
 import { db } from "@/app/_lib/db";
 import { accountLedger } from "@/server/ledger/queries";
 import { MoneyCell } from "@/components/money-cell";
 import { formatMoney } from "@/server/money";
 
 export const metadata: Metadata = { title: "Account ledger" };
-const isDate = (s?: string) => /^\d{4}-\d{2}-\d{2}$/.test(s ?? "");
 
 export default async function AccountPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ from?: string; to?: string }> }) {
   const { ctx } = await requireActor();
   const { id } = await params;
   const sp = await searchParams;
-  const to = isDate(sp.to) ? sp.to! : new Date().toISOString().slice(0, 10);
-  const from = isDate(sp.from) ? sp.from! : `${to.slice(0, 4)}-01-01`;
+  const to = dateParam(sp.to) ?? new Date().toISOString().slice(0, 10);
+  const from = dateParam(sp.from) ?? `${to.slice(0, 4)}-01-01`;
   const l = await orNotFound(accountLedger(db(), ctx, { accountId: id, from, to }));
   const cur = l.account.functionalCurrency;
   return (
