@@ -2,3 +2,4 @@ export * from "./identity";
 export * from "./ledger";
 export * from "./audit";
 export * from "./checks";
+export * from "./ingest";

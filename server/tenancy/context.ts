@@ -25,6 +25,8 @@ const PERMISSIONS = {
   "members.manage": ["admin"],
   "audit.read": ["admin"],
   "checks.run": ["admin", "accountant"],
+  "sources.manage": ["admin", "accountant"],
+  "imports.run": ["admin", "accountant"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
