@@ -163,6 +163,10 @@ CREATE UNIQUE INDEX "sources_org_name_key" ON "sources" USING btree ("org_id","n
 CREATE INDEX "statements_source_idx" ON "statements" USING btree ("org_id","source_id","closing_date");--> statement-breakpoint
 CREATE INDEX "uploads_source_idx" ON "uploads" USING btree ("org_id","source_id","uploaded_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "webhook_events_source_event_key" ON "webhook_events" USING btree ("source_id","event_id");--> statement-breakpoint
+-- The upload is kept byte for byte; compressing tens of megabytes inside the import transaction costs
+-- more than the disk it saves.
+ALTER TABLE uploads ALTER COLUMN content SET STORAGE EXTERNAL;
+--> statement-breakpoint
 -- Ingestion's rules in the database: tenants isolated, what the outside world said is never
 -- rewritten, and every canonical line belongs to an import of its own source and organisation.
 GRANT SELECT, INSERT, UPDATE ON sources, mapping_profiles, exceptions TO tieout_app;

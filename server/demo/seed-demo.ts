@@ -7,6 +7,9 @@ import { money } from "@/server/money";
 import { systemCtx, type Role } from "@/server/tenancy/context";
 import { postJournalEntries, type PostingInput } from "@/server/ledger/post-journal-entries";
 import { prng } from "@/server/prng";
+import { importFile } from "@/server/ingest/import-file";
+import { createSource } from "@/server/ingest/sources";
+import { demoBankStatements, type LedgerBankLine } from "./demo-bank-statements";
 
 export const DEMO_PASSWORD = "tieout-demo";
 export const DEMO_USERS: { email: string; name: string; role: Role }[] = [
@@ -81,9 +84,28 @@ export async function seedDemo(db: Db, opts: { today?: string } = {}): Promise<v
   // The demo admin also belongs to the second organisation, to show switching.
   await addMember(db, otherOrg.orgId, userIds["admin@demo.tieout.dev"], "admin");
 
-  for (const [i, e] of demoOrg.entities.entries()) await postDemoBooks(db, demoOrg.orgId, e, today, 1000 + i);
+  const books = [];
+  for (const [i, e] of demoOrg.entities.entries()) books.push(await postDemoBooks(db, demoOrg.orgId, e, today, 1000 + i));
   await postDemoBooks(db, otherOrg.orgId, otherOrg.entities[0], today, 77, 8);
+  await importDemoBankStatements(db, demoOrg.orgId, demoOrg.entities[0], books[0]);
 }
+
+/**
+ * The EUR entity's operating account as a bank source with its three monthly CAMT.053 statements,
+ * imported through the same path as an upload, so matching has real differences to work on.
+ */
+async function importDemoBankStatements(db: Db, orgId: string, entity: SeededEntity, books: DemoBooks) {
+  const ctx = systemCtx(orgId, "seed");
+  const iban = "DE89370400440532013000";
+  const { id: sourceId } = await createSource(db, ctx, {
+    kind: "bank", name: "Operating account (Deutsche Bank)", entityId: entity.id, currency: entity.currency, accountNumber: iban, glAccountId: entity.accounts.get("1000")!,
+  });
+  for (const file of demoBankStatements(books.bankLines, { iban, currency: entity.currency, months: books.months, seed: 4242 })) {
+    await importFile(db, ctx, { sourceId, fileName: file.fileName, bytes: file.bytes, format: "camt" }, { maxBytes: 10 * 1024 * 1024, maxRecords: 10_000 });
+  }
+}
+
+type DemoBooks = { months: string[]; bankLines: LedgerBankLine[] };
 
 type SeededEntity = { id: string; currency: string; accounts: Map<string, string> };
 
@@ -128,7 +150,7 @@ async function addMember(db: Db, orgId: string, userId: string, role: Role) {
 }
 
 /** Three months of trading ending last month: capital, sales and receipts, purchases and payments, rent, payroll, bank fees. */
-async function postDemoBooks(db: Db, orgId: string, entity: SeededEntity, today: string, seed: number, salesPerMonth = 18) {
+async function postDemoBooks(db: Db, orgId: string, entity: SeededEntity, today: string, seed: number, salesPerMonth = 18): Promise<DemoBooks> {
   const rand = prng(seed);
   const a = (code: string) => entity.accounts.get(code)!;
   const entries: PostingInput[] = [];
@@ -182,4 +204,9 @@ async function postDemoBooks(db: Db, orgId: string, entity: SeededEntity, today:
     post(day(month, 28), `Bank fees ${month}`, [["6800", fees], ["1000", neg(fees)]], "Bank", `FEES-${month}`);
   }
   await postJournalEntries(db, systemCtx(orgId, "seed"), entries);
+  const bank = a("1000");
+  const bankLines = entries.flatMap((e) =>
+    e.lines.filter((l) => l.accountId === bank).map((l) => ({ date: e.entryDate, amount: l.amount, counterparty: l.counterparty ?? "", reference: l.reference ?? "", description: e.description })),
+  );
+  return { months, bankLines };
 }

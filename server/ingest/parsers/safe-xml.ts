@@ -22,7 +22,7 @@ export function parseSafeXml(text: string, format: string, options: { arrays?: R
     parseTagValue: false,
     parseAttributeValue: false,
     trimValues: true,
-    isArray: options.arrays ? (name) => options.arrays!.has(name) : undefined,
+    ...(options.arrays ? { isArray: (name: string) => options.arrays!.has(name) } : {}),
     tagValueProcessor: (_name, value) => decodeXmlEntities(value),
     attributeValueProcessor: (_name, value) => decodeXmlEntities(value),
   });
