@@ -2,7 +2,7 @@ import { DEFAULT_LIMITS, ParseError, type CanonicalRecord, type ParsedStatement,
 import { clip, normaliseAmount } from "./decimal-text";
 import { decodeText } from "./text";
 import { money, sum } from "../../money";
-import { rawOf, readCsv, requireCurrency, requireDate, tooManyRecords, type CsvRow } from "./stripe";
+import { rawOf, readCsv, requireCurrency, requireDate, tooManyRecords, uniqueId, type CsvRow } from "./stripe";
 
 /*
  * Adyen "Settlement details report" (settlement_detail_report_batch_N.csv): every line that moved a
@@ -184,14 +184,6 @@ function externalIdOf(cell: (key: Key) => string): string | null {
   if (psp) return `${psp}:${cell("type")}:${modification}`;
   if (!modification) return null;
   return `${cell("merchantAccount")}:batch ${cell("batchNumber")}:${cell("type")}:${modification}`;
-}
-
-/** A repeated id within one file gets "#2", "#3"… so that the importer's de-duplication keeps both lines. */
-function uniqueId(id: string | null, seen: Map<string, number>): string | null {
-  if (id === null) return null;
-  const n = (seen.get(id) ?? 0) + 1;
-  seen.set(id, n);
-  return n === 1 ? id : `${id}#${n}`;
 }
 
 /** The gross in the shopper's currency, when Adyen settled it in another one. */

@@ -377,9 +377,15 @@ export function readCsv(text: string, format: string, delimiter = ",", maxRows =
           field += '"';
           i++;
         } else inQuotes = false;
-      } else {
-        if (c === "\n" || (c === "\r" && text[i + 1] !== "\n")) line++;
+      } else if (c === "\n" || c === "\r") {
+        if (c === "\n" || text[i + 1] !== "\n") line++;
         field += c;
+      } else {
+        // Copy the run up to the next quote or line break in one slice (fields can be huge).
+        let end = i + 1;
+        while (end < text.length && text[end] !== '"' && text[end] !== "\n" && text[end] !== "\r") end++;
+        field += text.slice(i, end);
+        i = end - 1;
       }
       continue;
     }
@@ -397,13 +403,24 @@ export function readCsv(text: string, format: string, delimiter = ",", maxRows =
       line++;
       rowLine = line;
     } else {
-      field += c;
+      let end = i + 1;
+      while (end < text.length && text[end] !== delimiter && text[end] !== "\n" && text[end] !== "\r") end++;
+      field += text.slice(i, end);
+      i = end - 1;
       rowHasContent = true;
     }
   }
   if (inQuotes) throw new ParseError(format, "a quoted field is never closed (the file may be truncated)", quoteLine);
   endRow();
   return rows;
+}
+
+/** A repeated id within one file gets "#2", "#3"… so that the importer's de-duplication keeps both lines. */
+export function uniqueId(id: string | null, seen: Map<string, number>): string | null {
+  if (id === null) return null;
+  const n = (seen.get(id) ?? 0) + 1;
+  seen.set(id, n);
+  return n === 1 ? id : `${id}#${n}`;
 }
 
 /** Exact conversion of an integer amount in minor units ("12345", exponent 2) to "123.45"; null if not an integer. */
