@@ -110,6 +110,8 @@ export async function landRecords(tx: Db, ctx: Ctx, source: LandingSource, parse
     on conflict (source_id, dedupe_key) do nothing`);
   // Under the source lock nothing else can have written these keys since the count above.
   if (inserted.count !== newCount) throw new Error(`import ${importId}: expected ${newCount} new lines, wrote ${inserted.count}`);
+  // Dropped now, not at commit: one transaction may land several events (an Adyen batch).
+  await tx.execute(sql`drop table import_staging`);
 
   await appendAudit(tx, ctx, [{
     action: "import.completed",
