@@ -227,6 +227,7 @@ describe("shared PSP helpers", () => {
     ]);
     expect(readCsv("RH\tA\nSB\t1", "t", "\t").map((r) => r.fields)).toEqual([["RH", "A"], ["SB", "1"]]);
     expect(() => readCsv('a\n"open,\n', "t")).toThrow(/line 2/);
+    expect(() => readCsv(`a,b\nc${",".repeat(5000)}`, "t")).toThrow(/more than 2000 fields.*line 2/);
   });
 
   it("fromMinorUnits converts exactly", () => {

@@ -343,12 +343,16 @@ export function tooManyRecords(format: string, limit: number, line: number): Par
 // CSV shared by the PSP parsers
 // ---------------------------------------------------------------------------------------------
 
+/** Far more columns than any provider export has (Stripe's widest, with metadata columns, has a few hundred). */
+const MAX_FIELDS = 2000;
+
 export type CsvRow = { /** 1-based line where the row starts. */ line: number; fields: string[]; header?: readonly string[] };
 
 /**
  * RFC 4180 rows with the line each starts on. Quoted fields may hold delimiters, doubled quotes and
  * line breaks; blank lines are skipped. One pass, no backtracking. An unterminated quote is refused
- * at the line where it opened (a truncated file must not pass as a shorter one).
+ * at the line where it opened (a truncated file must not pass as a shorter one), and so is a row of
+ * more than MAX_FIELDS fields (it would make every record's raw copy huge).
  */
 export function readCsv(text: string, format: string, delimiter = ",", maxRows = Number.MAX_SAFE_INTEGER): CsvRow[] {
   const rows: CsvRow[] = [];
@@ -397,6 +401,7 @@ export function readCsv(text: string, format: string, delimiter = ",", maxRows =
       fields.push(field);
       field = "";
       rowHasContent = true;
+      if (fields.length >= MAX_FIELDS) throw new ParseError(format, `a row with more than ${MAX_FIELDS} fields is no provider report`, rowLine);
     } else if (c === "\n" || c === "\r") {
       if (c === "\r" && text[i + 1] === "\n") i++;
       endRow();
