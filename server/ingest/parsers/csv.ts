@@ -167,6 +167,8 @@ type Plan = {
   originalAmount: Column | null;
   balanceRows: { column: Column; opening: Set<string>; closing: Set<string>; skip: Set<string> } | null;
   rawKeys: string[];
+  /** Spreadsheet date cells arrive as yyyy-mm-dd whatever layout the mapping names for text cells. */
+  spreadsheet: boolean;
 };
 
 /** Rows starting with these words under the date are totals lines a bank adds at the end; they are skipped with a warning. */
@@ -174,7 +176,8 @@ const FOOTER = /^(total|totals|totaal|summe|gesamt|somme|totalt|summa|subtotal|s
 
 /**
  * Reads every row after the header through the mapping. Used by the CSV and XLSX parsers alike;
- * `headerRow` is the line of the header (null when the table has none).
+ * `headerRow` is the line of the header (null when the table has none); `spreadsheet` accepts
+ * yyyy-mm-dd dates whatever the mapping's layout, since spreadsheet date cells arrive so.
  */
 export function readRows(
   format: string,
@@ -184,8 +187,10 @@ export function readRows(
   options: CsvParseOptions,
   limits: ParseLimits,
   warnings: string[],
+  spreadsheet = false,
 ): ParsedFile {
-  let plan: Plan | null = headerRow === null ? makePlan(format, mapping, [], null, options) : null;
+  const plan0 = (header: string[], line: number | null) => ({ ...makePlan(format, mapping, header, line, options), spreadsheet });
+  let plan: Plan | null = headerRow === null ? plan0([], null) : null;
   let preamble = 0;
   const records: CanonicalRecord[] = [];
   const balances: (string | null)[] = [];
@@ -204,7 +209,7 @@ export function readRows(
         continue;
       }
       if (line > (headerRow ?? 0)) throw new ParseError(format, `the header row (line ${headerRow}) is not the start of a row`, headerRow ?? undefined);
-      plan = makePlan(format, mapping, cells, line, options);
+      plan = plan0(cells, line);
       continue;
     }
     if (plan.balanceRows) {
@@ -232,7 +237,7 @@ export function readRows(
       joined.push(line);
       continue;
     }
-    const booked = parseDate(dateText, plan.dateFormat);
+    const booked = dateOf(plan, dateText);
     if (booked === null && FOOTER.test(cells.find((c) => c.trim() !== "")?.trim() ?? "")) {
       footers.push(line);
       continue;
@@ -272,7 +277,7 @@ function amountCellsEmpty(plan: Plan, cells: string[]): boolean {
   return plan.amount ? cell(cells, plan.amount) === "" : cell(cells, plan.debit) === "" && cell(cells, plan.credit) === "";
 }
 
-function makePlan(format: string, mapping: CsvMapping, header: string[], headerLine: number | null, options: CsvParseOptions): Plan {
+function makePlan(format: string, mapping: CsvMapping, header: string[], headerLine: number | null, options: CsvParseOptions): Omit<Plan, "spreadsheet"> {
   const names = new Map<string, number>();
   header.forEach((h, i) => {
     const key = headerKey(h);
@@ -378,9 +383,13 @@ function describe(plan: Plan, cells: string[]): string | null {
   return description || null;
 }
 
+function dateOf(plan: Plan, text: string): string | null {
+  return parseDate(text, plan.dateFormat) ?? (plan.spreadsheet ? parseDate(text, "yyyy-mm-dd") : null);
+}
+
 function readDate(format: string, plan: Plan, column: Column, text: string, line: number): string {
   if (text === "") throw new ParseError(format, `column ${column.name}: the date is empty`, line, column.name);
-  const date = parseDate(text, plan.dateFormat);
+  const date = dateOf(plan, text);
   if (date === null) throw new ParseError(format, `column ${column.name}: "${clip(text)}" is not a date written ${plan.dateFormat}`, line, column.name);
   return date;
 }
