@@ -7,7 +7,7 @@ import type { ActionResult } from "@/app/_lib/action";
 import type { AccountRef, EntityRef } from "@/server/ledger/queries";
 import type { Provider } from "@/server/ingest/sources";
 
-type Fields = { kind: "bank" | "psp"; name: string; entityId: string; currency: string; accountNumber: string; provider: string; glAccountId: string };
+type Fields = { kind: "bank" | "psp"; name: string; entityId: string; currency: string; accountNumber: string; provider: string; glAccountId: string; webhookSecret?: string };
 
 /** Create or edit a source; the GL account list follows the chosen entity and currency. */
 export function SourceForm({ entities, accounts, initial, sourceId, locked }: {
@@ -85,6 +85,12 @@ export function SourceForm({ entities, accounts, initial, sourceId, locked }: {
           </select>
           {err("glAccountId")}
         </label>
+        {f.kind === "psp" && (
+          <label>
+            Webhook signing secret from the provider
+            <input type="password" autoComplete="off" value={f.webhookSecret ?? ""} onChange={set("webhookSecret")} placeholder={sourceId ? "unchanged" : "generate one"} />
+          </label>
+        )}
         <button type="submit" disabled={save.isPending}>{save.isPending ? "Saving…" : sourceId ? "Save changes" : "Create source"}</button>
       </div>
       {glAccounts.length === 0 && <p className="muted">No active asset account of this entity is kept in {f.currency || "that currency"}.</p>}

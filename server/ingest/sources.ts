@@ -24,6 +24,11 @@ export const sourceInput = z
     accountNumber: optional(64),
     provider: z.enum(PROVIDERS).optional(),
     glAccountId: z.string().uuid("Choose the GL account it posts to"),
+    /**
+     * The provider's webhook signing secret (Stripe whsec_…, Adyen HMAC key in hex). Left empty,
+     * a secret is generated: PayPal relays sign with it (our scheme), and it can be replaced later.
+     */
+    webhookSecret: optional(200),
   })
   .refine((s) => s.kind !== "psp" || s.provider, { path: ["provider"], message: "Choose the payment provider" });
 export type SourceInput = z.input<typeof sourceInput>;
@@ -110,7 +115,7 @@ async function assertGlAccount(tx: Db, ctx: Ctx, s: z.output<typeof sourceInput>
 export async function createSource(db: Db, ctx: Ctx, input: SourceInput): Promise<{ id: string }> {
   requirePermission(ctx, "sources.manage");
   const s = parseSource(input);
-  const secret = s.kind === "psp" ? randomBytes(32).toString("hex") : null;
+  const secret = s.kind === "psp" ? (s.webhookSecret ?? randomBytes(32).toString("hex")) : null;
   return inOrg(db, ctx, async (tx) => {
     await assertGlAccount(tx, ctx, s);
     const [dupe] = await tx.execute(sql`select 1 from sources where org_id = ${ctx.orgId} and name = ${s.name}`);
@@ -119,7 +124,7 @@ export async function createSource(db: Db, ctx: Ctx, input: SourceInput): Promis
       insert into sources (org_id, entity_id, kind, name, currency, account_number, provider, gl_account_id, webhook_secret, created_by)
       values (${ctx.orgId}, ${s.entityId}, ${s.kind}, ${s.name}, ${s.currency}, ${s.accountNumber}, ${s.kind === "psp" ? s.provider! : null}, ${s.glAccountId}, ${secret}, ${ctx.userId})
       returning id`);
-    await appendAudit(tx, ctx, [{ action: "source.created", entityType: "source", entityId: row.id, data: { ...s } }]);
+    await appendAudit(tx, ctx, [{ action: "source.created", entityType: "source", entityId: row.id, data: { ...s, webhookSecret: s.webhookSecret ? "(set)" : null } }]);
     return { id: row.id };
   });
 }
@@ -144,8 +149,8 @@ export async function updateSource(db: Db, ctx: Ctx, id: string, input: SourceIn
     await tx.execute(sql`
       update sources set kind = ${s.kind}, entity_id = ${s.entityId}, currency = ${s.currency}, provider = ${s.kind === "psp" ? s.provider! : null},
         name = ${s.name}, account_number = ${s.accountNumber}, gl_account_id = ${s.glAccountId},
-        webhook_secret = case when ${s.kind} = 'psp' then coalesce(webhook_secret, ${randomBytes(32).toString("hex")}) else null end
+        webhook_secret = case when ${s.kind} = 'psp' then coalesce(${s.webhookSecret}, webhook_secret, ${randomBytes(32).toString("hex")}) else null end
       where org_id = ${ctx.orgId} and id = ${id}`);
-    await appendAudit(tx, ctx, [{ action: "source.updated", entityType: "source", entityId: id, data: { before: current, after: s } }]);
+    await appendAudit(tx, ctx, [{ action: "source.updated", entityType: "source", entityId: id, data: { before: current, after: { ...s, webhookSecret: s.webhookSecret ? "(replaced)" : undefined } } }]);
   });
 }
