@@ -489,14 +489,15 @@ function looksLikeTransaction(cells: string[]): boolean {
 /**
  * Finds the table in sampled rows and profiles its columns. The table starts at the first row
  * that looks like a transaction and is about as wide as most such rows (banks put account name,
- * period and balances above the table); the row just above it is the header.
+ * period and balances above the table); the row just above it is the header, unless the caller
+ * knows it (JSON keys).
  */
-export function profileTable(rows: TableRow[]): TableProfile {
+export function profileTable(rows: TableRow[], knownHeaderIndex?: number): TableProfile {
   const transactionRows = rows.map((r) => looksLikeTransaction(r.cells));
   const [width] = mode(rows.filter((_, i) => transactionRows[i]).map((r) => r.cells.length));
   // Tolerate a few trailing cells less (Swedbank's balance rows) but not a short preamble line.
   const first = rows.findIndex((r, i) => transactionRows[i] && r.cells.length >= width * 0.75);
-  const headerIndex = first < 0 ? (rows.length ? 0 : -1) : first - 1;
+  const headerIndex = knownHeaderIndex ?? (first < 0 ? (rows.length ? 0 : -1) : first - 1);
   const header = headerIndex >= 0 ? rows[headerIndex] : null;
   const data = rows.filter((_, i) => i > headerIndex && transactionRows[i]);
   const columnCount = Math.min(MAX_PROFILED_COLUMNS, Math.max(header?.cells.length ?? 0, ...data.map((r) => r.cells.length)));

@@ -15,7 +15,8 @@ import { type ColumnProfile, CREDIT_WORDS, DEBIT_WORDS, type TableProfile } from
  * spaces collapsed, and a currency in parentheses split off ("Betrag (EUR)" → "betrag", EUR).
  */
 export function normaliseHeader(header: string): { key: string; currency: string | null } {
-  let s = header.slice(0, 200).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+  // camelCase keys (RunningBalance, bookingDate) read as words.
+  let s = header.slice(0, 200).normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().trim();
   let currency: string | null = null;
   const open = s.lastIndexOf("(");
   if (open >= 0 && s.endsWith(")") && /^[a-z]{3}$/.test(s.slice(open + 1, -1).trim())) {
@@ -49,7 +50,7 @@ const VOCABULARY = {
   ],
   amount: [
     "amount", "betrag", "bedrag", "montant", "belopp", "beløb", "importe", "importo", "valor", "kwota", "zaúčtovaná částka", "částka",
-    "tranzakció összege", "összeg", "transaction amount", "umsatz", "kwota operacji",
+    "tranzakció összege", "összeg", "transaction amount", "umsatz", "kwota operacji", "amount.value",
   ],
   debit: [
     "debit", "debet", "soll", "af", "withdrawal", "withdrawals", "paid out", "money out", "debit amount", "ausgang", "ausgabe", "belastung",
@@ -100,7 +101,8 @@ const VOCABULARY = {
     "description", "details", "memo", "omschrijving", "omschrijving-1", "omschrijving-2", "omschrijving-3", "verwendungszweck", "buchungstext",
     "libellé", "text", "meddelande", "beskrivning", "notes", "narrative", "particulars", "reason", "purpose", "zpráva", "poznámka",
     "közlemény", "részletek", "histórico", "desc", "transaction details", "description 1", "description 2", "description 3", "mededelingen",
-    "vrije mededeling", "tekst", "opis", "tytuł", "transaction description", "additional description",
+    "vrije mededeling", "tekst", "opis", "tytuł", "transaction description", "additional description", "remittance information",
+    "remittance information unstructured",
     ...Array.from({ length: 14 }, (_, i) => `vwz${i + 1}`),
   ],
   account: ["iban/bban", "auftragskonto", "rekeningnummer", "account no", "account number", "own account", "číslo účtu"],
@@ -188,10 +190,12 @@ const anything = () => true;
 function pickByHeader(profile: TableProfile): Picked {
   const columns = profile.columns;
   const keys = columns.map((c) => normaliseHeader(c.header ?? ""));
+  // JSON paths ("counterparty.name") also match by their last key.
+  const lastKeys = columns.map((c) => (c.header?.includes(".") ? normaliseHeader(c.header.slice(c.header.lastIndexOf(".") + 1)).key : null));
   const used = new Set<number>();
   const pick = (field: VocabularyField, fits: (c: ColumnProfile) => boolean): ColumnProfile | null => {
     for (const name of NAMES[field]) {
-      const found = columns.find((c) => !used.has(c.index) && keys[c.index].key === name && fits(c));
+      const found = columns.find((c) => !used.has(c.index) && (keys[c.index].key === name || lastKeys[c.index] === name) && fits(c));
       if (found) {
         used.add(found.index);
         return found;
@@ -224,7 +228,7 @@ function pickByHeader(profile: TableProfile): Picked {
     counterpartyAccount: pick("counterpartyAccount", anything),
     counterpartyName: pick("counterpartyName", anything),
     account: pick("account", anything),
-    description: columns.filter((c) => !used.has(c.index) && NAMES.description.includes(keys[c.index].key)),
+    description: columns.filter((c) => !used.has(c.index) && (NAMES.description.includes(keys[c.index].key) || NAMES.description.includes(lastKeys[c.index] ?? ""))),
   };
   for (const c of [amount, debit, credit]) if (c && keys[c.index].currency) picked.headerCurrency = keys[c.index].currency as string;
   return picked;

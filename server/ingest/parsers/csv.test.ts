@@ -354,6 +354,12 @@ describe("bad input", () => {
     expect(parseError(() => parseCsv(utf8("hello,world\nfoo,bar\n"), { currency: "EUR" })).message).toContain("choose a mapping");
   });
 
+  it("refuses a row wider than any statement (a wrong delimiter or damage)", () => {
+    const e = parseError(() => parseCsv(utf8(`${header}${good}2024-01-13,x,1.00${",".repeat(2000)}\n`), { currency: "EUR" }));
+    expect(e.line).toBe(14);
+    expect(e.message).toContain("is the delimiter right?");
+  });
+
   it("uses the mapping's encoding over the automatic choice", () => {
     const bytes = Uint8Array.from([...utf8("Date,Name,Amount\n2024-01-01,"), 0x8a, 0xe8, ...utf8(",1.00\n")]);
     const mapping: CsvMapping = { ...(suggestMapping("Date,Name,Amount\n2024-01-01,x,1.00\n").mapping as CsvMapping), currency: { fixed: "CZK" }, counterpartyName: { header: "Name" } };

@@ -149,6 +149,23 @@ export function chooseMapping(format: string, profile: TableProfile): { mapping:
 /** Where rows come from: the CSV tokenizer, or a spreadsheet's rows. */
 export type RowCursor = { next(): string[] | null; readonly recordLine: number };
 
+/** A cursor over rows already in memory (spreadsheet rows, flattened JSON objects). */
+export function cursorOverRows(rows: TableRow[]): RowCursor {
+  let next = 0;
+  let line = 0;
+  return {
+    get recordLine() {
+      return line;
+    },
+    next() {
+      const row = rows[next++];
+      if (!row) return null;
+      line = row.line;
+      return row.cells;
+    },
+  };
+}
+
 type Column = { index: number; name: string };
 type Plan = {
   mapping: CsvMapping;
@@ -170,6 +187,9 @@ type Plan = {
   /** Spreadsheet date cells arrive as yyyy-mm-dd whatever layout the mapping names for text cells. */
   spreadsheet: boolean;
 };
+
+/** Wider rows are damage or a wrong delimiter, and would make every record's `raw` huge. */
+const MAX_ROW_CELLS = 1000;
 
 /** Rows starting with these words under the date are totals lines a bank adds at the end; they are skipped with a warning. */
 const FOOTER = /^(total|totals|totaal|summe|gesamt|somme|totalt|summa|subtotal|sum)\b/i;
@@ -202,6 +222,7 @@ export function readRows(
 
   for (let cells = cursor.next(); cells; cells = cursor.next()) {
     const line = cursor.recordLine;
+    if (cells.length > MAX_ROW_CELLS) throw new ParseError(format, `this row has ${cells.length} fields, more than any statement has (is the delimiter right?)`, line);
     if (isBlankRow(cells)) continue;
     if (!plan) {
       if (line < (headerRow ?? 0)) {

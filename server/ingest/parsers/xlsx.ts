@@ -1,7 +1,7 @@
 import ExcelJS from "exceljs";
 import { Money } from "../../money";
 import { DEFAULT_LIMITS, ParseError, type ParsedFile, type Parser, type ParseLimits } from "./canonical";
-import { chooseMapping, type CsvMapping, csvMappingSchema, type CsvParseOptions, readRows, type RowCursor, type TableRow } from "./csv";
+import { chooseMapping, type CsvMapping, csvMappingSchema, type CsvParseOptions, cursorOverRows, readRows, type TableRow } from "./csv";
 import { type DecimalSeparator, profileTable } from "./csv-dialect";
 import { clip } from "./decimal-text";
 import { scanZip } from "./zip-guard";
@@ -48,7 +48,7 @@ export async function parseXlsx(bytes: Uint8Array, options: XlsxParseOptions = {
     headerRow = mapping.headerRow !== undefined ? mapping.headerRow : profile.headerRow;
     warnings.push(chosen.note);
   }
-  return readRows(FORMAT, arrayCursor(rows), mapping, headerRow, options, effective, warnings, true);
+  return readRows(FORMAT, cursorOverRows(rows), mapping, headerRow, options, effective, warnings, true);
 }
 
 export const xlsxParser: AsyncParser<XlsxParseOptions> = {
@@ -88,22 +88,6 @@ function sheetRows(sheet: ExcelJS.Worksheet, decimal: DecimalSeparator, limits: 
     rows.push({ line: rowNumber, cells });
   });
   return rows;
-}
-
-function arrayCursor(rows: TableRow[]): RowCursor {
-  let next = 0;
-  let line = 0;
-  return {
-    get recordLine() {
-      return line;
-    },
-    next() {
-      const row = rows[next++];
-      if (!row) return null;
-      line = row.line;
-      return row.cells;
-    },
-  };
 }
 
 /** A cell's value as the text a CSV export of it would hold. */
