@@ -90,7 +90,7 @@ async function referenceCopy(admin: Db, table: string, records: CanonicalRecord[
 }
 
 async function measure(app: Db, admin: Db, org: TestOrg, sourceId: string, label: string, fileName: string, bytes: Buffer) {
-  const parsed = await parseBytes(bytes, { fileName, limits: LIMITS });
+  const parsed = await parseBytes(bytes, { fileName, limits: LIMITS, options: { currency: "EUR" } });
   const lines = parsed.records.length;
   const refMs = await referenceCopy(admin, `bare_${label}`, parsed.records);
   const t0 = performance.now();
