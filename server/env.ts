@@ -15,7 +15,6 @@ const schema = z.object({
   SIGN_IN_LOCK_MINUTES: z.coerce.number().int().positive().default(15),
   IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(50 * 1024 * 1024),
   IMPORT_MAX_RECORDS: z.coerce.number().int().positive().default(500_000),
-  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   INNGEST_EVENT_KEY: z.string().optional(),
   INNGEST_DEV: z.string().optional(),
   NODE_ENV: z.string().default("development"),

@@ -2,6 +2,14 @@ import { readFileSync } from "node:fs";
 import { ParseError } from "@/server/ingest/parsers/canonical";
 import { FORMATS, parseBytes } from "@/server/ingest/parsers";
 import { checkStatements } from "@/server/ingest/land-records";
+import { minorUnits, money } from "@/server/money";
+
+/** "100" → "100.00" for EUR: at least the currency's minor units, never fewer digits than given. */
+const amount = (value: string | null, currency: string) => {
+  if (value === null) return null;
+  const d = money(value);
+  return d.toFixed(Math.max(minorUnits(currency), d.decimalPlaces()));
+};
 
 const USAGE = `Usage: npx tieout parse FILE [--format NAME]
 
@@ -45,7 +53,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     const parsed = await parseBytes(bytes, { format, fileName: file });
     const checks = checkStatements(parsed);
     for (const c of checks) {
-      out(JSON.stringify({ kind: "statement", format: parsed.format, account: c.account, statement: c.statementRef, currency: c.currency, opening: c.opening, closing: c.closing, movements: c.movements, lines: c.lines, balanced: c.balanced }));
+      out(JSON.stringify({ kind: "statement", format: parsed.format, account: c.account, statement: c.statementRef, currency: c.currency, opening: amount(c.opening, c.currency), closing: amount(c.closing, c.currency), movements: amount(c.movements, c.currency), lines: c.lines, balanced: c.balanced }));
     }
     for (const r of parsed.records) out(JSON.stringify({ kind: "record", format: parsed.format, ...r }));
     for (const w of parsed.warnings) err(`warning: ${w}`);
