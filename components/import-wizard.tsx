@@ -14,7 +14,7 @@ type Failure = { code: string; message: string; fieldErrors?: Record<string, str
 type Result<T> = { ok: true; data: T } | ({ ok: false } & Failure);
 
 const FORMAT_LABELS: Record<string, string> = {
-  "": "Detect automatically", csv: "CSV", xlsx: "Excel (XLSX)", ofx: "OFX / QFX", mt940: "MT940 / MT942", camt: "CAMT.052 / .053 / .054",
+  "": "Detect automatically", csv: "CSV", xlsx: "Excel (XLSX)", json: "JSON", ofx: "OFX / QFX", mt940: "MT940 / MT942", camt: "CAMT.052 / .053 / .054",
   bai2: "BAI2", stripe_balance: "Stripe balance report", stripe_payments: "Stripe payments export", adyen_settlement: "Adyen settlement details",
   paypal_settlement: "PayPal settlement (STL)", paypal_trr: "PayPal transactions (TRR)",
 };
@@ -123,7 +123,7 @@ export function ImportWizard({ sources, profiles, initialSourceId }: { sources: 
           Choose a file
           <input ref={input} type="file" aria-label="File to import" hidden onChange={(e) => { const f = e.target.files?.[0]; if (f) void upload(f); e.target.value = ""; }} disabled={!sourceId || busy !== null} />
         </label>
-        <p className="muted">CSV, Excel, OFX/QFX, MT940/MT942, CAMT.052/053/054, BAI2, Stripe, Adyen and PayPal reports. Nothing is written until you confirm.</p>
+        <p className="muted">CSV, Excel, JSON, OFX/QFX, MT940/MT942, CAMT.052/053/054, BAI2, Stripe, Adyen and PayPal reports. Nothing is written until you confirm.</p>
         {progress !== null && (
           <div role="progressbar" aria-label="Upload progress" aria-valuenow={Math.round(progress * 100)} aria-valuemin={0} aria-valuemax={100} className="progress">
             <span style={{ width: `${Math.round(progress * 100)}%` }} />

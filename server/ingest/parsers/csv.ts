@@ -20,7 +20,7 @@ import {
 } from "./csv-dialect";
 import { headerKey, matchPreset, type MappingSuggestion, suggestFromProfile } from "./csv-presets";
 import { clip, negate } from "./decimal-text";
-import { decodeText } from "./text";
+import { decodeText, fixCp1252 } from "./text";
 
 /**
  * Bank statement CSV: any bank's export, read through a mapping that says which column holds
@@ -534,9 +534,6 @@ function readsNewestFirst(records: CanonicalRecord[], balances: (string | null)[
 // ---------------------------------------------------------------------------------------------
 // The CSV parser
 
-/** Windows-1252's characters at 0x80–0x9F, where Node 20's decoder wrongly gives Latin-1 control codes. */
-const CP1252_C1 = "€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ";
-const fixCp1252 = (text: string) => text.replace(/[\u0080-\u009f]/g, (c) => CP1252_C1[c.charCodeAt(0) - 0x80]);
 
 function decode(bytes: Uint8Array, encoding: CsvMapping["encoding"], warnings: string[]): string {
   if (encoding) {
@@ -551,7 +548,7 @@ function decode(bytes: Uint8Array, encoding: CsvMapping["encoding"], warnings: s
   }
   const decoded = decodeText(bytes, FORMAT);
   if (decoded.encoding !== "utf-8") warnings.push(`the file was read as ${decoded.encoding}${decoded.encoding === "windows-1252" ? " because it is not valid UTF-8" : ""}`);
-  return decoded.encoding === "windows-1252" ? fixCp1252(decoded.text) : decoded.text;
+  return decoded.text;
 }
 
 export function parseCsv(bytes: Uint8Array, options: CsvParseOptions = {}, limits: Partial<ParseLimits> = {}): ParsedFile {

@@ -32,7 +32,13 @@ export function normaliseAmount(
   if (!/^\d+(\.\d+)?$|^\.\d+$/.test(s)) return null;
   if (s.startsWith(".")) s = `0${s}`;
   s = s.replace(/^0+(?=\d)/, "");
-  if (s.includes(".")) s = s.replace(/\.?0+$/, "");
+  if (s.includes(".")) {
+    // Trailing zeros stripped by hand: a regex anchored at the end is quadratic on long zero runs.
+    let end = s.length;
+    while (s.charCodeAt(end - 1) === 48) end--;
+    if (s.charCodeAt(end - 1) === 46) end--;
+    s = s.slice(0, end);
+  }
   if (s === "" || s === "0") return "0";
   return negative ? `-${s}` : s;
 }

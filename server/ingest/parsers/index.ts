@@ -4,6 +4,7 @@ import { adyenSettlementParser } from "./adyen";
 import { bai2Parser } from "./bai2";
 import { camtParser } from "./camt";
 import { csvParser, type CsvParseOptions } from "./csv";
+import { jsonParser } from "./json";
 import { mt940Parser } from "./mt940";
 import { ofxParser } from "./ofx";
 import { paypalSettlementParser, paypalTransactionsParser } from "./paypal";
@@ -24,6 +25,7 @@ const PARSERS: readonly Parser<any>[] = [
   adyenSettlementParser,
   paypalSettlementParser,
   paypalTransactionsParser,
+  jsonParser,
   csvParser,
 ];
 
@@ -54,7 +56,7 @@ export async function parseBytes(bytes: Uint8Array, req: ParseRequest = {}): Pro
   if (bytes.length > limits.maxBytes) throw new ParseError("file", `the file is larger than the ${limits.maxBytes}-byte limit`);
   const name = req.format ? (FORMAT_ALIASES[req.format] ?? req.format) : detectFormat(bytes);
   if (!name) {
-    throw new ParseError("file", "the format was not recognised (supported: CSV, XLSX, OFX/QFX, MT940/MT942, CAMT.052/053/054, BAI2, Stripe, Adyen and PayPal reports)");
+    throw new ParseError("file", "the format was not recognised (supported: CSV, XLSX, JSON, OFX/QFX, MT940/MT942, CAMT.052/053/054, BAI2, Stripe, Adyen and PayPal reports)");
   }
   if (name === xlsxParser.name) return parseXlsx(bytes, req.options, limits);
   const parser = PARSERS.find((p) => p.name === name);

@@ -20,9 +20,13 @@ export function decodeText(bytes: Uint8Array, format: string): DecodedText {
   try {
     return { text: utf8.decode(bytes), encoding: "utf-8" };
   } catch {
-    return { text: new TextDecoder("windows-1252").decode(bytes), encoding: "windows-1252" };
+    return { text: fixCp1252(new TextDecoder("windows-1252").decode(bytes)), encoding: "windows-1252" };
   }
 }
+
+/** Windows-1252's characters at 0x80–0x9F, where Node 20's decoder gives Latin-1 control codes instead. */
+const CP1252_C1 = "€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ";
+export const fixCp1252 = (text: string) => text.replace(/[\u0080-\u009f]/g, (c) => CP1252_C1[c.charCodeAt(0) - 0x80]);
 
 function decodeStrict(bytes: Uint8Array, format: string): string {
   try {
