@@ -56,7 +56,7 @@ test.describe("as an accountant", () => {
 
     await preview.getByLabel("Column for Booked date").selectOption({ label: "Wann" });
     await preview.getByLabel("Column for Amount (signed)").selectOption({ label: "Wieviel" });
-    await preview.getByLabel("Column for Counterparty").selectOption({ label: "Wer" });
+    await preview.getByLabel("Column for Counterparty", { exact: true }).selectOption({ label: "Wer" });
     await preview.getByLabel("Columns for Description").selectOption({ label: "Wozu" });
     await preview.getByLabel("Date format").selectOption("dd.mm.yyyy");
     await preview.getByLabel("Decimal separator").selectOption(",");
@@ -94,7 +94,7 @@ test.describe("as a viewer", () => {
     await page.goto("/sources");
     await page.getByRole("link", { name: "Operating account (Deutsche Bank)" }).click();
     await expect(page.getByRole("table", { name: /Transactions of/ }).getByRole("row")).not.toHaveCount(1);
-    await page.getByLabel("Search").fill("NORDLICHT");
+    await page.getByLabel("Search", { exact: true }).fill("NORDLICHT");
     await page.getByRole("button", { name: "Search" }).click();
     await expect(page.getByRole("table", { name: /Transactions of/ })).toContainText("ADVANCE PAYMENT PROJECT NL-7");
     await page.goto("/imports");

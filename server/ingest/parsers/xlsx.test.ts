@@ -209,8 +209,7 @@ describe("zip guard", () => {
 });
 
 describe("xlsx fuzz", () => {
-  // exceljs takes tens of milliseconds per workbook, so the whole parser gets 200 runs, not 1,000.
-  it("only ParseError escapes parseXlsx, each case under 2 s (200 runs)", async () => {
+  it("only ParseError escapes parseXlsx, each case under 2 s (1,000 runs)", async () => {
     const samples = [await statement(), await workbook((s) => s.addRow(["Date", "Amount"]))];
     const mutated = fc.oneof(
       fc.tuple(fc.constantFrom(...samples), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 })).map(([s, flips]) => {
@@ -237,7 +236,7 @@ describe("xlsx fuzz", () => {
         slowest = Math.max(slowest, performance.now() - started);
         expect(slowest).toBeLessThan(2000);
       }),
-      { numRuns: 200, seed: 20261121 },
+      { numRuns: 1000, seed: 20261121 },
     );
   }, 300_000);
 });
