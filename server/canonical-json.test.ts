@@ -11,6 +11,17 @@ describe("canonicalJson", () => {
     expect(canonicalJson({ at: new Date("2026-04-01T10:00:00.123Z"), s: 'a"b\n\u00e9' })).toBe('{"at":"2026-04-01T10:00:00.123Z","s":"a\\"b\\n\u00e9"}');
   });
 
+  it("writes sorted and unsorted input alike, whichever path it takes", () => {
+    const sorted = { a: 1, b: { c: [1, null, undefined, "x"], d: new Date("2026-01-02T03:04:05.006Z") }, e: undefined, f: "é\u2028" };
+    const unsorted = { f: "é\u2028", b: { d: new Date("2026-01-02T03:04:05.006Z"), c: [1, null, undefined, "x"] }, a: 1 };
+    expect(canonicalJson(sorted)).toBe(canonicalJson(unsorted));
+    expect(canonicalJson(sorted)).toBe('{"a":1,"b":{"c":[1,null,null,"x"],"d":"2026-01-02T03:04:05.006Z"},"f":"é\u2028"}');
+    // Not plain data: a Decimal-like object with toJSON, a sparse array and a float all go the general way.
+    expect(() => canonicalJson({ a: 0.5 })).toThrow(/safe integers/);
+    expect(canonicalJson({ a: [1, , 2] })).toBe('{"a":[1,,2]}');
+    expect(() => canonicalJson({ a: { toJSON: () => "x" } })).toThrow(/unsupported function/);
+  });
+
   it("refuses numbers that are not safe integers, so money travels as strings", () => {
     expect(() => canonicalJson({ amount: 0.1 })).toThrow(/safe integers/);
     expect(() => canonicalJson(2 ** 60)).toThrow(/safe integers/);
@@ -31,6 +42,8 @@ describe("canonicalJson", () => {
       fc.property(json, (v) => {
         const s = canonicalJson(v);
         expect(canonicalJson(shuffle(v))).toBe(s);
+        // Sorted input takes the native path; it must write the very same string.
+        expect(canonicalJson(JSON.parse(s))).toBe(s);
         expect(canonicalJson(JSON.parse(s))).toBe(s);
       }),
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { DECIMAL_PATTERN, decimalPlaces, formatMoney, minorUnits, money, roundTo, sum } from "@/server/money";
+import { DECIMAL_PATTERN, decimalPlaces, formatMoney, fromUnits4, minorUnits, money, normaliseDecimal, roundTo, sum, toUnits4 } from "@/server/money";
 
 describe("money", () => {
   it("rounds half to even at the currency's minor unit", () => {
@@ -33,6 +33,23 @@ describe("money", () => {
     expect(sum(Array.from({ length: 10 }, () => "0.1")).eq(1)).toBe(true);
     expect(sum([]).toFixed()).toBe("0");
     expect(sum(["9999999999999999.9999", "0.0001"]).toFixed()).toBe("10000000000000000");
+  });
+
+  it("normalises any money string exactly as Decimal#toFixed() does, and sums it exactly in 1/10,000 units", () => {
+    const decimalString = fc
+      .tuple(fc.boolean(), fc.stringMatching(/^\d{1,16}$/), fc.option(fc.stringMatching(/^\d{1,4}$/), { nil: undefined }))
+      .map(([neg, int, frac]) => `${neg ? "-" : ""}${int}${frac === undefined ? "" : `.${frac}`}`);
+    expect(["007.50", "-0.50", "1.0000", "-0", "0.0", "-000.0010"].map(normaliseDecimal)).toEqual(["7.5", "-0.5", "1", "0", "0", "-0.001"]);
+    fc.assert(
+      fc.property(decimalString, fc.integer({ min: 0, max: 4 }), (s, places) => {
+        expect(DECIMAL_PATTERN.test(s)).toBe(true);
+        const n = normaliseDecimal(s);
+        expect(n).toBe(money(s).toFixed());
+        expect(toUnits4(n)).toBe(BigInt(money(s).times(10000).toFixed()));
+        const abs = money(s).abs().toDecimalPlaces(places, 1);
+        expect(fromUnits4(toUnits4(abs.toFixed()), places)).toBe(abs.toFixed(places));
+      }),
+    );
   });
 
   it("counts decimal places as written", () => {

@@ -28,6 +28,41 @@ export function roundTo(value: Decimal, currency: string): Decimal {
   return value.toDecimalPlaces(minorUnits(currency), Money.ROUND_HALF_EVEN);
 }
 
+/**
+ * The canonical form `money(s).toFixed()` gives a DECIMAL_PATTERN string (no leading zeros, no
+ * trailing fractional zeros, no "-0"), without building a Decimal: posting normalises every
+ * amount of every line.
+ */
+export function normaliseDecimal(s: string): string {
+  const negative = s.charCodeAt(0) === 45; // "-"
+  const body = negative ? s.slice(1) : s;
+  const dot = body.indexOf(".");
+  let int = dot < 0 ? body : body.slice(0, dot);
+  let frac = dot < 0 ? "" : body.slice(dot + 1);
+  let i = 0;
+  while (i < int.length - 1 && int.charCodeAt(i) === 48) i++;
+  int = int.slice(i);
+  let j = frac.length;
+  while (j > 0 && frac.charCodeAt(j - 1) === 48) j--;
+  frac = frac.slice(0, j);
+  const out = frac ? `${int}.${frac}` : int;
+  return negative && out !== "0" ? `-${out}` : out;
+}
+
+/** A normalised decimal string with at most 4 decimals as an exact integer of 1/10,000 units. */
+export function toUnits4(s: string): bigint {
+  const dot = s.indexOf(".");
+  if (dot < 0) return BigInt(s) * 10000n;
+  return BigInt(s.slice(0, dot) + s.slice(dot + 1).padEnd(4, "0"));
+}
+
+/** units4 (≥ 0) as a string with `places` (0–4) decimals, as Decimal#toFixed(places) writes a value with no more decimals than that. */
+export function fromUnits4(units: bigint, places: number): string {
+  const int = units / 10000n;
+  const frac = (units % 10000n).toString().padStart(4, "0").slice(0, places);
+  return places > 0 ? `${int}.${frac}` : `${int}`;
+}
+
 export function decimalPlaces(s: string): number {
   const dot = s.indexOf(".");
   return dot < 0 ? 0 : s.length - dot - 1;

@@ -1,5 +1,4 @@
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { organisations, users } from "./identity";
 
 /**
  * Append-only, hash-chained per organisation: hash = sha256(prevHash + canonical content).
@@ -8,10 +7,12 @@ import { organisations, users } from "./identity";
 export const auditLog = pgTable(
   "audit_log",
   {
-    orgId: uuid().notNull().references(() => organisations.id),
+    // Keys to organisations and users are checked once per INSERT statement by audit_log_links
+    // (drizzle/migrations/0006); the parents refuse to lose a referenced row.
+    orgId: uuid().notNull(),
     seq: bigint({ mode: "number" }).notNull(),
     at: timestamp({ withTimezone: true, precision: 3 }).notNull(),
-    actorUserId: uuid().references(() => users.id),
+    actorUserId: uuid(),
     actorLabel: text().notNull(),
     action: text().notNull(),
     entityType: text().notNull(),

@@ -25,35 +25,41 @@ export async function lockOrgChain(tx: Db, orgId: string): Promise<void> {
 export async function appendAudit(tx: Db, ctx: Ctx, events: AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
   await lockOrgChain(tx, ctx.orgId);
-  const head = await tx.execute<{ seq: string; hash: string }>(
-    sql`select seq, hash from audit_log where org_id = ${ctx.orgId} order by seq desc limit 1`,
-  );
-  let seq = head.length ? Number(head[0].seq) : 0;
-  let prevHash = head.length ? head[0].hash : GENESIS_HASH;
-  const at = new Date();
+  await insertAuditRows(tx, ctx, auditRows(ctx, events, await chainHead(tx, ctx.orgId)));
+}
+
+export type ChainHead = { seq: number; hash: string };
+export type AuditRow = { seq: number; action: string; entityType: string; entityId: string | null; data: Record<string, unknown>; prevHash: string; hash: string };
+
+/** The last link of the organisation's chain; read it under lockOrgChain. */
+export async function chainHead(tx: Db, orgId: string): Promise<ChainHead> {
+  const head = await tx.execute<{ seq: string; hash: string }>(sql`select seq, hash from audit_log where org_id = ${orgId} order by seq desc limit 1`);
+  return head.length ? { seq: Number(head[0].seq), hash: head[0].hash } : { seq: 0, hash: GENESIS_HASH };
+}
+
+/** The rows that continue the chain from `head`, hashed in order (one timestamp for the batch). */
+export function auditRows(ctx: Ctx, events: AuditEvent[], head: ChainHead, at = new Date()): AuditRow[] & { at: Date } {
+  let seq = head.seq;
+  let prevHash = head.hash;
   const rows = events.map((e) => {
     seq += 1;
-    const content = {
-      orgId: ctx.orgId,
-      seq,
-      at,
-      actorUserId: ctx.userId,
-      actorLabel: ctx.actorLabel,
-      action: e.action,
-      entityType: e.entityType,
-      entityId: e.entityId ?? null,
-      data: e.data,
-    };
-    const hash = auditHash(prevHash, content);
-    const row = { ...content, at: at.toISOString(), prev_hash: prevHash, hash };
+    const entityId = e.entityId ?? null;
+    const hash = auditHash(prevHash, {
+      orgId: ctx.orgId, seq, at, actorUserId: ctx.userId, actorLabel: ctx.actorLabel,
+      action: e.action, entityType: e.entityType, entityId, data: e.data,
+    });
+    const row = { seq, action: e.action, entityType: e.entityType, entityId, data: e.data, prevHash, hash };
     prevHash = hash;
     return row;
   });
-  await tx.execute(sql`
+  return Object.assign(rows, { at });
+}
+
+/** One INSERT for the rows; the organisation, time and actor are the same for all of them. */
+export function insertAuditRows(tx: Db, ctx: Ctx, rows: AuditRow[] & { at: Date }) {
+  return tx.execute(sql`
     insert into audit_log (org_id, seq, at, actor_user_id, actor_label, action, entity_type, entity_id, data, prev_hash, hash)
-    select "orgId", seq, at, "actorUserId", "actorLabel", action, "entityType", "entityId", data, prev_hash, hash
-    from json_to_recordset(${JSON.stringify(rows)}::json) as r(
-      "orgId" uuid, seq bigint, at timestamptz, "actorUserId" uuid, "actorLabel" text, action text,
-      "entityType" text, "entityId" text, data jsonb, prev_hash text, hash text)
+    select ${ctx.orgId}::uuid, seq, ${rows.at.toISOString()}::timestamptz, ${ctx.userId}::uuid, ${ctx.actorLabel}::text, action, "entityType", "entityId", data, "prevHash", hash
+    from json_to_recordset(${JSON.stringify(rows)}::json) as r(seq bigint, action text, "entityType" text, "entityId" text, data jsonb, "prevHash" text, hash text)
     order by seq`);
 }

@@ -17,6 +17,10 @@ export type AuditContent = {
 
 /** hash = sha256(previous hash, newline, canonical JSON of everything the row says). */
 export function auditHash(prevHash: string, c: AuditContent): string {
-  const content = canonicalJson({ ...c, at: c.at.toISOString() });
+  // Keys in canonical (sorted) order, so canonicalJson can hand this to the native serialiser.
+  const content = canonicalJson({
+    action: c.action, actorLabel: c.actorLabel, actorUserId: c.actorUserId, at: c.at.toISOString(), data: c.data,
+    entityId: c.entityId, entityType: c.entityType, orgId: c.orgId, seq: c.seq,
+  });
   return createHash("sha256").update(prevHash).update("\n").update(content).digest("hex");
 }

@@ -3,9 +3,9 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { AppError, fieldErrorsOf, fromDbError } from "@/server/errors";
-import { appendAudit, lockOrgChain } from "@/server/audit/append-audit";
+import { auditRows, chainHead, insertAuditRows, lockOrgChain } from "@/server/audit/append-audit";
 import { canonicalJson } from "@/server/canonical-json";
-import { decimalPlaces, formatMoney, minorUnits, money, roundTo, sum } from "@/server/money";
+import { decimalPlaces, formatMoney, fromUnits4, minorUnits, money, normaliseDecimal, roundTo, sum, toUnits4 } from "@/server/money";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { journalEntryInput, type JournalEntryInput } from "./schemas";
 
@@ -51,70 +51,108 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
 
   try {
     return await inOrg(db, ctx, async (tx) => {
-      await lockOrgChain(tx, ctx.orgId);
-      const entities = await loadEntities(tx, ctx.orgId, parsed.map((p) => p.entityId));
-      const accounts = await loadAccounts(tx, ctx.orgId, parsed.flatMap((p) => p.lines.map((l) => l.accountId)));
+      // One round trip: the chain lock (every read below runs after it is granted), the entities
+      // and accounts named, the periods of the dates, prior postings of these keys, the entry
+      // counters and the audit chain's head.
+      const keys = parsed.map((p) => p.idempotencyKey);
+      const entityIds = [...new Set(parsed.map((p) => p.entityId))];
+      const [, entities, accounts, periods, existing, counters, head] = await Promise.all([
+        lockOrgChain(tx, ctx.orgId),
+        loadEntities(tx, ctx.orgId, entityIds),
+        loadAccounts(tx, ctx.orgId, parsed.flatMap((p) => p.lines.map((l) => l.accountId))),
+        loadPeriods(tx, ctx.orgId, parsed),
+        tx.execute<{ id: string; idempotency_key: string; content_hash: string; entry_number: string }>(sql`
+          select id, idempotency_key, content_hash, entry_number from journal_entries
+          where org_id = ${ctx.orgId} and idempotency_key in (select unnest(${pgTextArray(keys)}::text[]))`),
+        tx.execute<{ entity_id: string; last_number: string }>(sql`
+          select entity_id, last_number from entry_sequences where org_id = ${ctx.orgId} and entity_id in (select unnest(${pgTextArray(entityIds)}::uuid[]))`),
+        chainHead(tx, ctx.orgId),
+      ]);
       const prepared = parsed.map((p) => prepareEntry(p, entities, accounts));
-      await assertPeriodsOpen(tx, ctx.orgId, prepared, entities);
+      assertPeriodsOpen(periods, entities);
 
       // Idempotency: replays return the stored entry; the same key with other content is refused.
       const results = new Map<string, PostingResult>();
-      const existing = await tx.execute<{ id: string; idempotency_key: string; content_hash: string; entry_number: string }>(sql`
-        select id, idempotency_key, content_hash, entry_number from journal_entries
-        where org_id = ${ctx.orgId} and idempotency_key in (select unnest(${pgTextArray(prepared.map((p) => p.idempotencyKey))}::text[]))`);
       const known = new Map(existing.map((e) => [e.idempotency_key, e]));
       const fresh: PreparedEntry[] = [];
+      const freshByKey = new Map<string, PreparedEntry>();
       for (const p of prepared) {
         const prior = known.get(p.idempotencyKey);
-        const seenInBatch = fresh.find((f) => f.idempotencyKey === p.idempotencyKey);
+        const seenInBatch = freshByKey.get(p.idempotencyKey);
         const priorHash = prior?.content_hash ?? seenInBatch?.contentHash;
         if (priorHash !== undefined && priorHash !== p.contentHash) {
           throw new AppError("idempotency_conflict", `Idempotency key "${p.idempotencyKey}" was already used for an entry with different content. Use a new key for a new entry.`);
         }
         if (prior) results.set(p.idempotencyKey, { entryId: prior.id, entryNumber: Number(prior.entry_number), replayed: true });
-        else if (!seenInBatch) fresh.push(p);
+        else if (!seenInBatch) {
+          fresh.push(p);
+          freshByKey.set(p.idempotencyKey, p);
+        }
       }
 
       if (fresh.length > 0) {
-        const numbers = await allocateEntryNumbers(tx, ctx.orgId, fresh);
+        // Gapless per-entity numbers continue the counters read under the lock; the counter update
+        // below must return exactly the last number handed out, or the posting is abandoned.
+        const last = new Map(counters.map((c) => [c.entity_id, Number(c.last_number)]));
+        const numbers = new Map<string, number>();
+        for (const p of fresh) {
+          const n = (last.get(p.entityId) ?? 0) + 1;
+          last.set(p.entityId, n);
+          numbers.set(p.id, n);
+        }
+        const freshEntities = [...new Set(fresh.map((p) => p.entityId))];
+        const used = freshEntities.map((e) => fresh.filter((p) => p.entityId === e).length);
+
+        // The writes go out as a pipeline; Node builds the next payload while PostgreSQL works.
+        const writes: Promise<unknown>[] = [];
+        const send = <T>(q: PromiseLike<T>): Promise<T> => {
+          const p = new Promise<T>((resolve, reject) => q.then(resolve, reject));
+          p.catch(() => {}); // settled below, in order
+          writes.push(p);
+          return p;
+        };
+        const counted = send(tx.execute<{ entity_id: string; last_number: string }>(sql`
+          insert into entry_sequences (org_id, entity_id, last_number)
+          select ${ctx.orgId}::uuid, e, n from unnest(${pgTextArray(freshEntities)}::uuid[], ${`{${used.join(",")}}`}::bigint[]) as u(e, n)
+          on conflict (entity_id) do update set last_number = entry_sequences.last_number + excluded.last_number
+          returning entity_id, last_number`));
         const entryRows = fresh.map((p) => ({
-          id: p.id, org_id: ctx.orgId, entity_id: p.entityId, entry_number: numbers.get(p.id)!, entry_date: p.entryDate,
-          description: p.description, idempotency_key: p.idempotencyKey, content_hash: p.contentHash,
-          reverses_entry_id: p.reversesEntryId, source: p.source, posted_by: ctx.userId, posted_by_label: ctx.actorLabel,
+          id: p.id, entity_id: p.entityId, entry_number: numbers.get(p.id)!, entry_date: p.entryDate, description: p.description,
+          idempotency_key: p.idempotencyKey, content_hash: p.contentHash, reverses_entry_id: p.reversesEntryId, source: p.source,
         }));
-        await tx.execute(sql`
+        send(tx.execute(sql`
           insert into journal_entries (id, org_id, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, posted_by, posted_by_label)
-          select id, org_id, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, posted_by, posted_by_label
+          select id, ${ctx.orgId}::uuid, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, ${ctx.userId}::uuid, ${ctx.actorLabel}::text
           from json_to_recordset(${JSON.stringify(entryRows)}::json) as r(
-            id uuid, org_id uuid, entity_id uuid, entry_number bigint, entry_date date, description text, idempotency_key text,
-            content_hash text, reverses_entry_id uuid, source text, posted_by uuid, posted_by_label text)`);
-        const lineRows = fresh.flatMap((p) =>
-          p.lines.map((l) => ({
-            org_id: ctx.orgId, entry_id: p.id, line_no: l.lineNo, entity_id: p.entityId, account_id: l.accountId, entry_date: p.entryDate,
-            amount: l.amount, currency: l.currency, rate: l.rate, functional_amount: l.functionalAmount,
-            memo: l.memo, counterparty: l.counterparty, reference: l.reference, dimensions: l.dimensions,
-          })),
-        );
-        await tx.execute(sql`
+            id uuid, entity_id uuid, entry_number bigint, entry_date date, description text, idempotency_key text,
+            content_hash text, reverses_entry_id uuid, source text)`));
+        await yieldToIo();
+        const lines = lineArrays(fresh);
+        send(tx.execute(sql`
           insert into journal_lines (org_id, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, dimensions)
-          select org_id, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, dimensions
-          from json_to_recordset(${JSON.stringify(lineRows)}::json) as r(
-            org_id uuid, entry_id uuid, line_no int, entity_id uuid, account_id uuid, entry_date date, amount numeric, currency text,
-            rate numeric, functional_amount numeric, memo text, counterparty text, reference text, dimensions jsonb)`);
-        await appendAudit(
-          tx,
-          ctx,
-          fresh.map((p) => ({
-            action: p.reversesEntryId ? "journal_entry.reversed" : "journal_entry.posted",
-            entityType: "journal_entry",
-            entityId: p.id,
-            data: {
-              entryNumber: numbers.get(p.id)!, entityId: p.entityId, entryDate: p.entryDate, description: p.description,
-              idempotencyKey: p.idempotencyKey, contentHash: p.contentHash, lineCount: p.lines.length,
-              total: `${p.total} ${p.functionalCurrency}`, reversesEntryId: p.reversesEntryId,
-            },
-          })),
-        );
+          select ${ctx.orgId}::uuid, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, coalesce(dimensions, '{}'::jsonb)
+          from unnest(${lines.entryId}::uuid[], ${lines.lineNo}::int[], ${lines.entityId}::uuid[], ${lines.accountId}::uuid[], ${lines.entryDate}::date[],
+            ${lines.amount}::numeric[], ${lines.currency}::text[], ${lines.rate}::numeric[], ${lines.functionalAmount}::numeric[],
+            ${lines.memo}::text[], ${lines.counterparty}::text[], ${lines.reference}::text[], ${lines.dimensions}::jsonb[])
+            as r(entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, dimensions)`));
+        await yieldToIo();
+        // Audit data keys in canonical order, so the hash takes the native serialiser.
+        send(insertAuditRows(tx, ctx, auditRows(ctx, fresh.map((p) => ({
+          action: p.reversesEntryId ? "journal_entry.reversed" : "journal_entry.posted",
+          entityType: "journal_entry",
+          entityId: p.id,
+          data: {
+            contentHash: p.contentHash, description: p.description, entityId: p.entityId, entryDate: p.entryDate, entryNumber: numbers.get(p.id)!,
+            idempotencyKey: p.idempotencyKey, lineCount: p.lines.length, reversesEntryId: p.reversesEntryId, total: `${p.total} ${p.functionalCurrency}`,
+          },
+        })), head)));
+        // The first failure in sending order is the cause; later ones only report the aborted transaction.
+        const settled = await Promise.allSettled(writes);
+        const failed = settled.find((r) => r.status === "rejected");
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        for (const c of await counted) {
+          if (Number(c.last_number) !== last.get(c.entity_id)) throw new Error(`entry counter of entity ${c.entity_id} moved outside the organisation lock`);
+        }
         for (const p of fresh) results.set(p.idempotencyKey, { entryId: p.id, entryNumber: numbers.get(p.id)!, replayed: false });
       }
       return prepared.map((p) => results.get(p.idempotencyKey)!);
@@ -122,6 +160,33 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
   } catch (e) {
     throw fromDbError(e) ?? e;
   }
+}
+
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Array literal of values that need no quoting (uuids, numbers, ISO dates, decimal strings). */
+const bare = (values: (string | number)[]) => `{${values.join(",")}}`;
+/** Array literal of optional text, each element quoted. */
+const quoted = (values: (string | null)[]) => `{${values.map((v) => (v === null ? "NULL" : `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)).join(",")}}`;
+
+/** The lines of the batch as one array literal per column, for a single INSERT … SELECT FROM unnest(…). */
+function lineArrays(entries: PreparedEntry[]) {
+  const entryId: string[] = [], lineNo: number[] = [], entityId: string[] = [], accountId: string[] = [], entryDate: string[] = [];
+  const amount: string[] = [], currency: string[] = [], rate: string[] = [], functionalAmount: string[] = [];
+  const memo: (string | null)[] = [], counterparty: (string | null)[] = [], reference: (string | null)[] = [], dimensions: (string | null)[] = [];
+  for (const e of entries) {
+    for (const l of e.lines) {
+      entryId.push(e.id); lineNo.push(l.lineNo); entityId.push(e.entityId); accountId.push(l.accountId); entryDate.push(e.entryDate);
+      amount.push(l.amount); currency.push(l.currency); rate.push(l.rate); functionalAmount.push(l.functionalAmount);
+      memo.push(l.memo); counterparty.push(l.counterparty); reference.push(l.reference);
+      dimensions.push(Object.keys(l.dimensions).length ? JSON.stringify(l.dimensions) : null);
+    }
+  }
+  return {
+    entryId: bare(entryId), lineNo: bare(lineNo), entityId: bare(entityId), accountId: bare(accountId), entryDate: bare(entryDate),
+    amount: bare(amount), currency: quoted(currency), rate: bare(rate), functionalAmount: bare(functionalAmount),
+    memo: quoted(memo), counterparty: quoted(counterparty), reference: quoted(reference), dimensions: quoted(dimensions),
+  };
 }
 
 function prepareEntry(
@@ -142,28 +207,45 @@ function prepareEntry(
     if (decimalPlaces(l.amount) > minorUnits(currency)) throw new AppError("validation", `${where}: ${currency} has ${minorUnits(currency)} decimal places; ${l.amount} has more.`, { [`lines.${i}.amount`]: ["Too many decimal places"] });
     let rate = l.rate ?? (currency === functional ? "1" : undefined);
     if (rate === undefined) throw new AppError("validation", `${where}: a ${currency} line in a ${functional} entity needs an exchange rate.`, { [`lines.${i}.rate`]: ["Rate required"] });
+    const amount = normaliseDecimal(l.amount);
+    const base = { lineNo: i + 1, accountId: l.accountId, amount, currency, memo: l.memo ?? null, counterparty: l.counterparty ?? null, reference: l.reference ?? null, dimensions: l.dimensions ?? {} };
+    // The common line: functional currency at rate 1, no functional amount given. Its functional
+    // amount is its amount (the decimal places were checked against this very currency above).
+    if (currency === functional && rate === "1" && l.functionalAmount === undefined) return { ...base, rate: "1", functionalAmount: amount };
     if (currency === functional && !money(rate).eq(1)) throw new AppError("validation", `${where}: a line in the functional currency has rate 1.`, { [`lines.${i}.rate`]: ["Must be 1"] });
     const functionalAmount = l.functionalAmount !== undefined ? money(l.functionalAmount) : roundTo(money(l.amount).times(rate), functional);
     if (decimalPlaces(functionalAmount.toFixed()) > minorUnits(functional)) throw new AppError("validation", `${where}: the functional amount has more decimals than ${functional} allows.`);
     if (functionalAmount.isZero() || functionalAmount.isNeg() !== money(l.amount).isNeg()) throw new AppError("validation", `${where}: the functional amount must have the same sign as the amount and not be zero.`);
     rate = money(rate).toFixed();
-    return {
-      lineNo: i + 1, accountId: l.accountId, amount: money(l.amount).toFixed(), currency, rate,
-      functionalAmount: functionalAmount.toFixed(), memo: l.memo ?? null, counterparty: l.counterparty ?? null,
-      reference: l.reference ?? null, dimensions: l.dimensions ?? {},
-    };
+    return { ...base, rate, functionalAmount: functionalAmount.toFixed() };
   });
-  const debits = sum(lines.filter((l) => !l.functionalAmount.startsWith("-")).map((l) => l.functionalAmount));
-  const credits = sum(lines.filter((l) => l.functionalAmount.startsWith("-")).map((l) => l.functionalAmount)).neg();
-  if (!debits.eq(credits)) {
+  // Exact sums in 1/10,000 units (every functional amount has at most 4 decimals).
+  let debitUnits = 0n;
+  let creditUnits = 0n;
+  for (const l of lines) {
+    const u = toUnits4(l.functionalAmount);
+    if (u < 0n) creditUnits -= u;
+    else debitUnits += u;
+  }
+  if (debitUnits !== creditUnits) {
+    const debits = sum(lines.filter((l) => !l.functionalAmount.startsWith("-")).map((l) => l.functionalAmount));
+    const credits = sum(lines.filter((l) => l.functionalAmount.startsWith("-")).map((l) => l.functionalAmount)).neg();
     throw new AppError("unbalanced", `The entry does not balance: debits ${formatMoney(debits, functional)} and credits ${formatMoney(credits, functional)} ${functional} differ by ${formatMoney(debits.minus(credits).abs(), functional)}.`);
   }
   const source = p.source ?? (p.reversesEntryId ? "reversal" : "manual");
-  const content = { entityId: p.entityId, entryDate: p.entryDate, description: p.description, reversesEntryId: p.reversesEntryId, source, lines: lines.map(({ lineNo: _n, ...rest }) => rest) };
+  // Keys in canonical (sorted) order, so canonicalJson can use the native serialiser.
+  const content = {
+    description: p.description, entityId: p.entityId, entryDate: p.entryDate,
+    lines: lines.map((l) => ({
+      accountId: l.accountId, amount: l.amount, counterparty: l.counterparty, currency: l.currency, dimensions: l.dimensions,
+      functionalAmount: l.functionalAmount, memo: l.memo, rate: l.rate, reference: l.reference,
+    })),
+    reversesEntryId: p.reversesEntryId, source,
+  };
   return {
     id: randomUUID(), entityId: p.entityId, entryDate: p.entryDate, description: p.description, idempotencyKey: p.idempotencyKey,
     source, reversesEntryId: p.reversesEntryId, contentHash: createHash("sha256").update(canonicalJson(content)).digest("hex"),
-    lines, total: debits.toFixed(minorUnits(functional)), functionalCurrency: functional,
+    lines, total: fromUnits4(debitUnits, minorUnits(functional)), functionalCurrency: functional,
   };
 }
 
@@ -179,34 +261,24 @@ async function loadAccounts(tx: Db, orgId: string, ids: string[]) {
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** Refuses dates in closed (or missing) periods with the period's name; the trigger re-checks. */
-async function assertPeriodsOpen(tx: Db, orgId: string, entries: PreparedEntry[], entities: Map<string, EntityRow>) {
+type PeriodRow = { entity_id: string; d: string; name: string | null; status: string | null };
+
+/** The periods covering each (entity, date) of the batch, for readable refusals; the database re-checks. */
+function loadPeriods(tx: Db, orgId: string, entries: { entityId: string; entryDate: string }[]) {
   const pairs = [...new Set(entries.map((e) => `${e.entityId}|${e.entryDate}`))].map((s) => s.split("|"));
-  const rows = await tx.execute<{ entity_id: string; d: string; name: string | null; status: string | null }>(sql`
+  return tx.execute<PeriodRow>(sql`
     select q.entity_id, q.d::text as d, p.name, p.status
     from json_to_recordset(${JSON.stringify(pairs.map(([entity_id, d]) => ({ entity_id, d })))}::json) as q(entity_id uuid, d date)
     left join fiscal_periods p on p.org_id = ${orgId} and p.entity_id = q.entity_id and q.d between p.starts_on and p.ends_on`);
+}
+
+/** Refuses dates in closed (or missing) periods with the period's name. */
+function assertPeriodsOpen(rows: PeriodRow[], entities: Map<string, EntityRow>) {
   for (const r of rows) {
     const entity = entities.get(r.entity_id)?.name ?? "the entity";
     if (r.status === null) throw new AppError("no_period", `No fiscal period covers ${r.d} for ${entity}.`);
     if (r.status === "closed") throw new AppError("period_closed", `Period ${r.name} of ${entity} is closed; nothing can be posted on ${r.d}.`);
   }
-}
-
-/** Gapless per-entity numbers, allocated under the organisation lock the caller holds. */
-async function allocateEntryNumbers(tx: Db, orgId: string, entries: PreparedEntry[]) {
-  const counts = new Map<string, number>();
-  for (const e of entries) counts.set(e.entityId, (counts.get(e.entityId) ?? 0) + 1);
-  const numbers = new Map<string, number>();
-  for (const [entityId, n] of counts) {
-    const [row] = await tx.execute<{ last_number: string }>(sql`
-      insert into entry_sequences (org_id, entity_id, last_number) values (${orgId}, ${entityId}, ${n})
-      on conflict (entity_id) do update set last_number = entry_sequences.last_number + excluded.last_number
-      returning last_number`);
-    let next = Number(row.last_number) - n;
-    for (const e of entries) if (e.entityId === entityId) numbers.set(e.id, ++next);
-  }
-  return numbers;
 }
 
 /** A PostgreSQL array literal passed as one parameter (drizzle would spread a JS array into a list). */
