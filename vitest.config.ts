@@ -16,7 +16,7 @@ export default defineConfig({
     maxWorkers: 2,
     globalSetup: ["./test/global-setup.ts"],
     // The heavy files post thousands of entries; these bounds catch a hang, not a slow path.
-    testTimeout: 120_000,
+    testTimeout: 600_000,
     hookTimeout: 60_000,
   },
 });
