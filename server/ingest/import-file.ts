@@ -89,6 +89,15 @@ function checkSize(bytes: Uint8Array, limits: ImportLimits): void {
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
+/** Keeps the file byte for byte under a generated id; the user's file name is only a label. */
+async function storeUpload(tx: Db, ctx: Ctx, sourceId: string, fileName: string, bytes: Uint8Array, digest: string): Promise<string> {
+  const [upload] = await tx.execute<{ id: string }>(sql`
+    insert into uploads (org_id, source_id, file_name, sha256, size_bytes, content, uploaded_by)
+    values (${ctx.orgId}, ${sourceId}, ${fileName}, ${digest}, ${bytes.length}, ${Buffer.from(bytes)}, ${ctx.userId})
+    returning id`);
+  return upload.id;
+}
+
 /** Tabular files without a currency column are in the source's currency. */
 const withSourceCurrency = (options: ParseOptions, source: SourceRow) => ({ ...options, currency: options?.currency ?? source.currency });
 
@@ -104,11 +113,8 @@ export async function previewUpload(db: Db, ctx: Ctx, req: ImportRequest, limits
   const result = await parseForPreview(req.bytes, req, source, limits);
   const digest = sha256(req.bytes);
   return inOrg(db, ctx, async (tx) => {
-    const [upload] = await tx.execute<{ id: string }>(sql`
-      insert into uploads (org_id, source_id, file_name, sha256, size_bytes, content, uploaded_by)
-      values (${ctx.orgId}, ${source.id}, ${req.fileName}, ${digest}, ${req.bytes.length}, ${Buffer.from(req.bytes)}, ${ctx.userId})
-      returning id`);
-    return toPreview(tx, ctx, { uploadId: upload.id, sourceId: source.id, fileName: req.fileName, sha256: digest }, result);
+    const uploadId = await storeUpload(tx, ctx, source.id, req.fileName, req.bytes, digest);
+    return toPreview(tx, ctx, { uploadId, sourceId: source.id, fileName: req.fileName, sha256: digest }, result);
   });
 }
 
@@ -223,10 +229,7 @@ export async function importFile(db: Db, ctx: Ctx, req: ImportRequest, limits: I
   const parsed = await parse(req.bytes, req, source, limits).catch(asFileError);
   return inOrg(db, ctx, async (tx) => {
     const current = await loadSource(tx, ctx, source.id);
-    const [upload] = await tx.execute<{ id: string }>(sql`
-      insert into uploads (org_id, source_id, file_name, sha256, size_bytes, content, uploaded_by)
-      values (${ctx.orgId}, ${current.id}, ${req.fileName}, ${sha256(req.bytes)}, ${req.bytes.length}, ${Buffer.from(req.bytes)}, ${ctx.userId})
-      returning id`);
-    return landRecords(tx, ctx, current, parsed, { channel: "file", fileName: req.fileName, uploadId: upload.id, startedAt });
+    const uploadId = await storeUpload(tx, ctx, current.id, req.fileName, req.bytes, sha256(req.bytes));
+    return landRecords(tx, ctx, current, parsed, { channel: "file", fileName: req.fileName, uploadId, startedAt });
   });
 }

@@ -37,6 +37,11 @@ export type ImportSummary = {
 
 export type LandingMeta = { channel: "file" | "webhook"; fileName: string | null; uploadId: string | null; startedAt: number };
 
+/** Serialises writers of one source's lines until commit (re-entrant within a transaction). */
+export async function lockSourceImports(tx: Db, sourceId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.import:' || ${sourceId}, 0))`);
+}
+
 /** Amounts with more decimals than the ledger's money columns hold cannot be stored exactly. */
 const MAX_SCALE = 4;
 
@@ -48,7 +53,7 @@ const MAX_SCALE = 4;
  * source count their duplicates correctly.
  */
 export async function landRecords(tx: Db, ctx: Ctx, source: LandingSource, parsed: ParsedFile, meta: LandingMeta): Promise<ImportSummary> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.import:' || ${source.id}, 0))`);
+  await lockSourceImports(tx, source.id);
 
   const rejections: { line: number | null; reason: string }[] = [];
   const accepted: { record: CanonicalRecord; index: number }[] = [];

@@ -4,7 +4,7 @@ import { inOrg } from "@/server/db/tenant";
 import { isUuid } from "@/server/ids";
 import { systemCtx } from "@/server/tenancy/context";
 import { ParseError } from "./parsers/canonical";
-import { landRecords } from "./land-records";
+import { landRecords, lockSourceImports } from "./land-records";
 import { PROVIDERS, type Provider } from "./sources";
 import { eventId, eventRecords, verifySignature } from "./webhooks/psp-events";
 
@@ -51,7 +51,7 @@ export async function receiveWebhook(db: Db, d: WebhookDelivery): Promise<Webhoo
     const results = await inOrg(db, ctx, async (tx) => {
       const [current] = await tx.execute<{ id: string; name: string; currency: string }>(sql`select id, name, currency from sources where org_id = ${source.org_id} and id = ${d.sourceId}`);
       // The import lock serialises this source's deliveries, so a replay arriving at the same time waits and then sees the first.
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.import:' || ${current.id}, 0))`);
+      await lockSourceImports(tx, current.id);
       const out: { id: string; replayed: boolean; transactions: number }[] = [];
       for (const e of events) {
         const [seen] = await tx.execute(sql`select 1 from webhook_events where source_id = ${current.id} and event_id = ${e.id}`);
