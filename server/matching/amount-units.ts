@@ -4,9 +4,10 @@ import { AppError } from "@/server/errors";
  * Money inside the engine: exact integers of 1/10,000 of the currency unit (the scale of every
  * money column). A JS number holds every integer up to Number.MAX_SAFE_INTEGER (2^53 − 1) exactly,
  * and sums and differences of such integers are exact while they stay in that range, so the hot
- * loops compare and add plain numbers — no Decimal per pair, no floats with fractions. Amounts
- * beyond ±900,719,925,474.0991 are refused with a clear error rather than silently rounded; the
- * caller can split such a run or match those records by hand.
+ * loops compare and add plain numbers — no Decimal per pair, no floats with fractions. A record's
+ * amount may be at most 2^53 / 1024 units (±879,609,302.2207), so that any group of up to 1,024
+ * records still sums exactly; larger amounts are refused with a clear error rather than rounded,
+ * and such records are matched by hand.
  */
 export const UNIT_SCALE = 10_000;
 

@@ -98,6 +98,11 @@ export function addReferenceKeys(text: string | null | undefined, out: Reference
         }
         break;
       }
+      // "po_77xk2" is an id, not order 77: a document number ends where its chunk does.
+      if (runEnd < text.length && charKind(text.charCodeAt(runEnd)) === 1) {
+        count = 0;
+        break;
+      }
       last = stripZeros(text.slice(runStart, runEnd));
       groups = count === 0 ? last : `${groups}-${last}`;
       count++;
