@@ -189,7 +189,9 @@ BEGIN
   IF NEW.org_id <> OLD.org_id OR NEW.id <> OLD.id OR NEW.kind <> OLD.kind OR NEW.maker_id <> OLD.maker_id OR NEW.created_at <> OLD.created_at THEN
     RAISE EXCEPTION 'an approval request keeps its organisation, kind and maker' USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'approval_requests_fixed';
   END IF;
-  IF OLD.status <> 'pending' AND (to_jsonb(NEW) IS DISTINCT FROM to_jsonb(OLD)) THEN
+  -- Decided requests are final; the one later write is the executed action's result, once.
+  IF OLD.status <> 'pending' AND (to_jsonb(NEW) IS DISTINCT FROM to_jsonb(OLD))
+     AND NOT (OLD.status = 'executed' AND OLD.result IS NULL AND (to_jsonb(NEW) - 'result') = (to_jsonb(OLD) - 'result')) THEN
     RAISE EXCEPTION 'approval request is already %', OLD.status USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'approval_requests_decided';
   END IF;
   IF NEW.content_hash <> OLD.content_hash AND NEW.version <= OLD.version THEN
