@@ -30,6 +30,13 @@ export type SubmitResult =
 
 const hashOf = (kind: string, content: unknown) => createHash("sha256").update(canonicalJson({ content, kind })).digest("hex");
 
+/** Input parsed, or a validation error a person can act on (services are called by more than the forms). */
+export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new AppError("validation", `${r.error.issues[0].path.join(".") || "input"}: ${r.error.issues[0].message}`, fieldErrorsOf(r.error));
+  return r.data;
+}
+
 /** Parsed content as plain JSON (no undefined members), the form that is stored and hashed. */
 function parseContent<C>(ex: Executor<C>, raw: unknown): C {
   const r = ex.content.safeParse(raw);
@@ -62,7 +69,7 @@ function withDbErrors<T>(p: Promise<T>): Promise<T> {
  * decision given so far is void (the database does the voiding, see 0011).
  */
 export async function requestApproval(db: Db, ctx: Ctx, input: SubmitInput): Promise<SubmitResult> {
-  const s = submitInput.parse(input);
+  const s = validate(submitInput, input);
   const ex = executorFor(s.kind);
   requirePermission(ctx, ex.submitPermission);
   if (!ctx.userId) throw new AppError("forbidden", "A controlled action needs a person as its maker.");
@@ -176,7 +183,7 @@ export async function expireOverdueRequests(db: Db, ctx: Ctx): Promise<number> {
  */
 export async function approveRequest(db: Db, ctx: Ctx, input: z.input<typeof decideInput>): Promise<DecideResult> {
   requirePermission(ctx, "approvals.decide");
-  const d = decideInput.parse(input);
+  const d = validate(decideInput, input);
   if (!ctx.userId) throw new AppError("forbidden", "Approvals are given by people.");
   try {
     return await withDbErrors(
@@ -226,7 +233,7 @@ export async function approveRequest(db: Db, ctx: Ctx, input: z.input<typeof dec
 /** Rejects a request with a comment: one eligible approver's "no" ends it. */
 export async function rejectRequest(db: Db, ctx: Ctx, input: z.input<typeof decideInput>): Promise<DecideResult> {
   requirePermission(ctx, "approvals.decide");
-  const d = decideInput.parse(input);
+  const d = validate(decideInput, input);
   if (!d.comment) throw new AppError("validation", "Say why you reject it, for the maker.", { comment: ["A comment is required to reject"] });
   if (!ctx.userId) throw new AppError("forbidden", "Approvals are given by people.");
   try {

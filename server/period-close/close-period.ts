@@ -7,6 +7,7 @@ import { AppError, notFound } from "@/server/errors";
 import { isUuid } from "@/server/ids";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import type { Executor } from "@/server/approvals/registry";
+import { requestApproval, validate, type SubmitResult } from "@/server/approvals/requests";
 import { computeChecklist, type ChecklistItem } from "./checklist";
 import type { PeriodRef } from "./open-period";
 
@@ -60,7 +61,7 @@ export const closePeriodInput = z.object({
  */
 export async function closeFiscalPeriod(db: Db, ctx: Ctx, input: z.input<typeof closePeriodInput>): Promise<{ periodId: string; overridden: string[] }> {
   requirePermission(ctx, "periods.close");
-  const { periodId, overrides } = closePeriodInput.parse(input);
+  const { periodId, overrides } = validate(closePeriodInput, input);
   return inOrg(db, ctx, async (tx) => {
     const period = await loadPeriod(tx, ctx, periodId, true);
     if (period.status === "closed") throw new AppError("conflict", `Period ${period.name} is already closed.`);
@@ -113,3 +114,12 @@ export const periodReopen: Executor<PeriodReopenContent> = {
     return { periodId: c.periodId, name: p.name };
   },
 };
+
+export const reopenInput = periodReopenContent;
+
+/** An admin asks to reopen a closed period; it reopens when another approver signs off. */
+export async function requestPeriodReopen(db: Db, ctx: Ctx, input: z.input<typeof reopenInput>): Promise<SubmitResult> {
+  requirePermission(ctx, "periods.close");
+  const c = validate(reopenInput, input);
+  return requestApproval(db, ctx, { kind: "period_reopen", targetKey: `period:${c.periodId}`, content: c, reason: c.reason });
+}
