@@ -48,12 +48,15 @@ test("an adjustment of 12,000 needs two approvers; the maker cannot approve it, 
   await expect(first.page.getByTestId("request-status")).toHaveText("pending");
   await expect(first.page.getByTestId("approvals-so-far")).toHaveText("1 of 2");
 
-  // A forged call: the same server action, sent with the maker's session, is refused by the service.
+  // A forged call: the same server action, sent with the maker's session, is refused (the maker's
+  // role cannot decide; a maker who can is refused by the service and the database, see the db tests).
   const forged = await maker.page.request.post(captured.url(), {
     headers: { "next-action": captured.headers()["next-action"], "content-type": captured.headers()["content-type"] ?? "text/plain;charset=UTF-8", accept: "text/x-component", origin: new URL(captured.url()).origin },
     data: captured.postData() ?? "",
   });
-  expect(await forged.text()).toContain("You submitted this request; someone else must decide it.");
+  const reply = await forged.text();
+  expect(reply).toContain('"ok":false');
+  expect(reply).toContain('"code":"forbidden"');
   await maker.page.reload();
   await expect(maker.page.getByTestId("approvals-so-far")).toHaveText("1 of 2");
 
@@ -65,7 +68,8 @@ test("an adjustment of 12,000 needs two approvers; the maker cannot approve it, 
   await second.page.reload();
   await expect(second.page.getByTestId("request-status")).toHaveText("executed");
   await second.page.getByRole("link", { name: /journal entry \d+/ }).click();
-  await expect(second.page.getByText(description)).toBeVisible();
+  await expect(second.page).toHaveURL(/\/ledger\/entries\/[0-9a-f-]{36}$/);
+  await expect(second.page.getByText(description, { exact: true })).toBeVisible();
   await maker.page.goto("/ledger");
   await expect(maker.page.getByRole("table", { name: "Recent journal entries" }).getByText(description)).toBeVisible();
   await expect(maker.page.getByRole("table", { name: "Audit trail" })).toHaveCount(0);
@@ -78,6 +82,11 @@ test("an admin closes a period once its checklist is clear; a later posting into
   const admin = await asUser(browser, "admin");
   const t = new Date();
   const month = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() - 3, 1)).toISOString().slice(0, 7);
+  await admin.page.goto("/periods");
+  // The admin belongs to two organisations; the demo group's books are the ones to close.
+  await admin.page.getByRole("combobox", { name: "Organisation" }).selectOption({ label: "Tieout Demo Group" });
+  await admin.page.getByRole("button", { name: "Switch" }).click();
+  await admin.page.waitForURL(/\/ledger/);
   await admin.page.goto("/periods");
   await admin.page.getByRole("table", { name: /Periods of Tieout Demo GmbH/ }).getByRole("link", { name: month, exact: true }).click();
   await expect(admin.page.getByRole("heading", { name: `Period ${month} — Tieout Demo GmbH` })).toBeVisible();
