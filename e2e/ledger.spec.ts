@@ -36,7 +36,7 @@ test.describe("as an accountant", () => {
     await page.getByRole("button", { name: "Submit for approval" }).click();
     await expect(page).toHaveURL(/\/approvals\/[0-9a-f-]{36}$/);
     await expect(page.getByTestId("request-status")).toHaveText("pending");
-    await expect(page.getByText("E2E accrual of consulting fees")).toBeVisible();
+    await expect(page.getByText(/^E2E accrual of consulting fees — 120\.50 EUR on/)).toBeVisible();
 
     // A posted entry's reversal is a manual entry too: it waits for an approver.
     await page.goto("/ledger");
