@@ -3,7 +3,7 @@ import { useMutation } from "@tanstack/react-query";
 import Decimal from "decimal.js";
 import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
-import { postDraftAction, postEntryAction, saveDraftAction } from "@/app/(app)/ledger/actions";
+import { saveDraftAction, submitDraftAction, submitEntryAction } from "@/app/(app)/ledger/actions";
 import type { AccountRef, EntityRef } from "@/server/ledger/queries";
 
 type Line = { accountId: string; debit: string; credit: string; memo: string };
@@ -28,6 +28,7 @@ export function JournalEntryForm({ entities, accounts, initial }: { entities: En
   const [description, setDescription] = useState(initial.description);
   const [lines, setLines] = useState<Line[]>(initial.lines.length >= 2 ? initial.lines : [emptyLine(), emptyLine()]);
   const [draftId, setDraftId] = useState(initial.draftId);
+  const [reason, setReason] = useState("");
   // One key per opened form: a double click or a retry after a lost response posts once.
   const [idempotencyKey] = useState(() => crypto.randomUUID());
   const entity = entities.find((e) => e.id === entityId);
@@ -42,13 +43,16 @@ export function JournalEntryForm({ entities, accounts, initial }: { entities: En
   });
   const post = useMutation({
     mutationFn: async () => {
-      if (!draftId) return postEntryAction({ ...payload(), idempotencyKey });
-      // A draft is saved as shown, then posted under its own key, which marks it posted.
+      if (!draftId) return submitEntryAction({ ...payload(), idempotencyKey, reason: reason || undefined });
+      // A draft is saved as shown, then submitted as the draft (a resubmission is a new version of its request).
       const saved = await saveDraftAction({ ...payload(), draftId });
-      return saved.ok ? postDraftAction({ draftId }) : saved;
+      return saved.ok ? submitDraftAction({ draftId, reason: reason || undefined }) : saved;
     },
     onSuccess: (r) => {
-      if (r.ok) router.push(`/ledger/entries/${r.data.entryId}`);
+      if (!r.ok) return;
+      // Below the policy's lowest tier the entry posts at once; otherwise it waits for approvers.
+      if (r.data.status === "executed") router.push(`/ledger/entries/${String(r.data.result.entryId)}`);
+      else router.push(`/approvals/${r.data.requestId}`);
     },
   });
   const save = useMutation({
@@ -130,10 +134,14 @@ export function JournalEntryForm({ entities, accounts, initial }: { entities: En
           </tfoot>
         </table>
       </div>
+      <label style={{ marginTop: ".75rem" }}>
+        Reason for approvers
+        <input value={reason} onChange={(e) => setReason(e.target.value)} placeholder="Defaults to the description" maxLength={2000} />
+      </label>
       {result && !result.ok && <p role="alert" className="alert error">{result.message}</p>}
       {save.data?.ok && <p role="status" className="alert ok">Draft saved.</p>}
       <div className="row" style={{ marginTop: ".75rem" }}>
-        <button type="submit" disabled={post.isPending}>{post.isPending ? "Posting…" : "Post entry"}</button>
+        <button type="submit" disabled={post.isPending}>{post.isPending ? "Submitting…" : "Submit for approval"}</button>
         <button type="button" className="secondary" disabled={save.isPending} onClick={() => save.mutate()}>{save.isPending ? "Saving…" : "Save draft"}</button>
       </div>
     </form>

@@ -11,7 +11,9 @@ export function ReverseEntryForm({ entryId, entryDate }: { entryId: string; entr
   const m = useMutation({
     mutationFn: () => reverseEntryAction({ entryId, reason, reversalDate: date }),
     onSuccess: (r) => {
-      if (r.ok) router.push(`/ledger/entries/${r.data.entryId}`);
+      if (!r.ok) return;
+      if (r.data.status === "executed") router.push(`/ledger/entries/${String(r.data.result.entryId)}`);
+      else router.push(`/approvals/${r.data.requestId}`);
     },
   });
   const result = m.data;

@@ -19,33 +19,34 @@ test.describe("as an accountant", () => {
     await expect(page.getByRole("table", { name: "Account ledger" }).getByText("Opening balance")).toBeVisible();
   });
 
-  test("posts an entry, then reverses it", async ({ page }) => {
+  test("submits an entry for approval, and a reversal of a posted entry too", async ({ page }) => {
     await page.goto("/ledger/entries/new");
     const today = new Date().toISOString().slice(0, 10);
     await page.getByLabel("Date").fill(today);
-    await page.getByLabel("Description").fill("E2E accrual of consulting fees");
+    await page.getByLabel("Description", { exact: true }).fill("E2E accrual of consulting fees");
     await page.getByLabel("Line 1 account").selectOption({ label: "6300 Travel" });
     await page.getByLabel("Line 1 debit").fill("120.50");
     await page.getByLabel("Line 2 account").selectOption({ label: "2300 Accrued expenses" });
     await page.getByLabel("Line 2 credit").fill("100.50");
     // Unbalanced: the form shows the difference and the service refuses with a clear message.
     await expect(page.getByText("difference 20.00 EUR")).toBeVisible();
-    await page.getByRole("button", { name: "Post entry" }).click();
+    await page.getByRole("button", { name: "Submit for approval" }).click();
     await expect(alertOf(page)).toContainText("does not balance");
     await page.getByLabel("Line 2 credit").fill("120.50");
-    await page.getByRole("button", { name: "Post entry" }).click();
-    await expect(page).toHaveURL(/\/ledger\/entries\/[0-9a-f-]{36}$/);
-    await expect(page.getByRole("heading", { name: /Journal entry \d+/ })).toBeVisible();
-    await expect(page.getByText("E2E accrual of consulting fees")).toBeVisible();
-    const originalUrl = page.url();
+    await page.getByRole("button", { name: "Submit for approval" }).click();
+    await expect(page).toHaveURL(/\/approvals\/[0-9a-f-]{36}$/);
+    await expect(page.getByTestId("request-status")).toHaveText("pending");
+    await expect(page.getByText(/^E2E accrual of consulting fees — 120\.50 EUR on/)).toBeVisible();
 
+    // A posted entry's reversal is a manual entry too: it waits for an approver.
+    await page.goto("/ledger");
+    await page.getByRole("table", { name: "Recent journal entries" }).getByRole("link").first().click();
+    await expect(page.getByRole("heading", { name: /Journal entry \d+/ })).toBeVisible();
     await page.getByLabel("Reason").fill("Booked to the wrong expense account");
     await page.getByRole("button", { name: "Reverse entry" }).click();
-    await expect(page.getByText(/^Reversal of entry \d+: Booked to the wrong expense account$/)).toBeVisible();
-    await expect(page.getByText(/reverses entry \d+/)).toBeVisible();
-    await page.goto(originalUrl);
-    await expect(page.getByText(/reversed by entry \d+/)).toBeVisible();
-    await expect(page.getByRole("button", { name: "Reverse entry" })).toHaveCount(0);
+    await expect(page).toHaveURL(/\/approvals\/[0-9a-f-]{36}$/);
+    await expect(page.getByRole("heading", { name: "Reversal of a journal entry" })).toBeVisible();
+    await expect(page.getByTestId("request-status")).toHaveText("pending");
   });
 
   test("sees only the organisations they belong to, and the Settings area is closed to them", async ({ page }) => {
@@ -69,7 +70,7 @@ test.describe("as a viewer", () => {
     await expect(page.getByRole("link", { name: "New journal entry" })).toHaveCount(0);
     await page.goto("/ledger/entries/new");
     await expect(alertOf(page)).toContainText("Your role (viewer) can read the ledger but not post to it");
-    await expect(page.getByRole("button", { name: "Post entry" })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Submit for approval" })).toHaveCount(0);
     // No reverse form on an entry either.
     await page.goto("/ledger");
     await page.getByRole("table", { name: "Recent journal entries" }).getByRole("link").first().click();

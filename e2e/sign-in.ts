@@ -1,7 +1,8 @@
 import { expect, type Page } from "@playwright/test";
 
 export const PASSWORD = "tieout-demo";
-export const email = (role: "admin" | "accountant" | "approver" | "viewer") => `${role}@demo.tieout.dev`;
+export type DemoUser = "admin" | "accountant" | "approver" | "approver2" | "viewer";
+export const email = (who: DemoUser) => `${who}@demo.tieout.dev`;
 
 /** Signs in through the real form, as a person would. */
 export async function signIn(page: Page, who: string, password = PASSWORD) {

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "already_reversed"
   | "immutable"
   | "conflict"
+  | "expired"
   | "throttled";
 
 export class AppError extends Error {
@@ -49,6 +50,23 @@ export function fromDbError(e: unknown): AppError | undefined {
     case "journal_entry_balanced":
     case "journal_entry_lines":
       return new AppError("unbalanced", capitalise(inner.message ?? "The entry does not balance."));
+    case "approval_decisions_not_maker":
+      return new AppError("forbidden", "Nobody approves their own request: someone other than the maker must decide it.");
+    case "approval_decisions_role":
+      return new AppError("forbidden", "Only members holding the approver or admin role decide approval requests.");
+    case "approval_decisions_one_per_approver_key":
+      return new AppError("conflict", "You have already decided this request; another approver is needed.");
+    case "approval_decisions_pending":
+    case "approval_requests_decided":
+      return new AppError("conflict", capitalise(inner.message ?? "The request is no longer pending."));
+    case "approval_decisions_current_version":
+      return new AppError("conflict", "The request changed since you opened it; review the new version.");
+    case "approval_requests_enough_approvals":
+      return new AppError("conflict", capitalise(inner.message ?? "Not enough approvals."));
+    case "approval_requests_one_pending_key":
+      return new AppError("conflict", "A request for this is already waiting for approval.");
+    case "fiscal_period_reopen_approved":
+      return new AppError("forbidden", capitalise(inner.message ?? "Reopening a period needs an approved request."));
     case "journal_entries_one_reversal_key":
       return new AppError("already_reversed", "That entry has already been reversed.");
     case "journal_entries_append_only":

@@ -4,12 +4,18 @@ import { NavLinks, type NavItem } from "@/components/nav-links";
 import { Providers } from "@/components/providers";
 import { signOutAction, switchOrganisation } from "./shell-actions";
 import { AREAS } from "./areas";
+import { db } from "@/app/_lib/db";
+import { countWaiting } from "@/server/approvals/queries";
 
 export const dynamic = "force-dynamic";
 
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const actor = await requireActor();
+  // The in-app notification: how many requests wait for this person's decision.
+  const waiting = await countWaiting(db(), actor.ctx);
   const items: NavItem[] = [
+    { href: "/approvals", label: "Approvals", built: true, badge: waiting },
+    { href: "/periods", label: "Period close", built: true },
     ...AREAS.map((a) => ({ href: `/${a.slug}`, label: a.label, built: false })),
     { href: "/imports", label: "Imports", built: true },
     { href: "/sources", label: "Sources", built: true },

@@ -16,6 +16,8 @@ export const DEMO_USERS: { email: string; name: string; role: Role }[] = [
   { email: "admin@demo.tieout.dev", name: "Ada Admin", role: "admin" },
   { email: "accountant@demo.tieout.dev", name: "Amir Accountant", role: "accountant" },
   { email: "approver@demo.tieout.dev", name: "Priya Approver", role: "approver" },
+  // Two approvers: adjustments from 10,000 need two distinct ones (four-eyes tiers).
+  { email: "approver2@demo.tieout.dev", name: "Omar Approver", role: "approver" },
   { email: "viewer@demo.tieout.dev", name: "Victor Viewer", role: "viewer" },
 ];
 export const DEMO_ORG = "Tieout Demo Group";

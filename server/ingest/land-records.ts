@@ -5,6 +5,8 @@ import { copyRows } from "@/server/db/copy";
 import { appendAudit } from "@/server/audit/append-audit";
 import { formatMoney, money, sum } from "@/server/money";
 import type { Ctx } from "@/server/tenancy/context";
+import { AppError } from "@/server/errors";
+import { loadControlSettings } from "@/server/approvals/policy";
 import type { CanonicalRecord, ParsedFile } from "./parsers/canonical";
 import { dedupeKeys } from "./dedupe-key";
 
@@ -84,6 +86,7 @@ export async function landRecords(tx: Db, ctx: Ctx, source: LandingSource, parse
     where exists (select 1 from canonical_transactions c where c.source_id = ${source.id} and c.dedupe_key = s.dedupe_key)`);
   const newCount = accepted.length - existing;
   const unbalanced = statements.filter((s) => s.balanced === false);
+  const closed = await newLinesInClosedPeriods(tx, ctx, source, meta);
 
   await tx.execute(sql`
     insert into imports (org_id, id, source_id, upload_id, channel, file_name, format, parser_version, new_count, duplicate_count, rejected_count,
@@ -105,6 +108,14 @@ export async function landRecords(tx: Db, ctx: Ctx, source: LandingSource, parse
                 ${source.id}, ${statementIds[i]}, ${st.difference}, ${st.currency},
                 ${JSON.stringify({ importId, opening: st.opening, movements: st.movements, closing: st.closing, difference: st.difference, lines: st.lines })}::jsonb)`);
     }
+  }
+  if (closed.length) {
+    const n = closed.reduce((a, c) => a + c.lines, 0);
+    await tx.execute(sql`
+      insert into exceptions (org_id, kind, severity, title, source_id, details)
+      values (${ctx.orgId}, 'closed_period_lines', 'high',
+              ${`${n} new line(s) of ${source.name} are dated in closed period(s) ${closed.map((c) => c.period).join(", ")}`},
+              ${source.id}, ${JSON.stringify({ importId, periods: closed, entityId: closed[0].entityId })}::jsonb)`);
   }
   const inserted = await tx.execute(sql`
     insert into canonical_transactions (org_id, source_id, import_id, statement_id, external_id, dedupe_key, booked_date, value_date, amount, currency,
@@ -130,6 +141,35 @@ export async function landRecords(tx: Db, ctx: Ctx, source: LandingSource, parse
     importId, format: parsed.format, parserVersion: parsed.parserVersion, total: parsed.records.length, newCount, duplicateCount: existing,
     rejectedCount: rejections.length, rejections: rejections.slice(0, 100), statements, warnings: parsed.warnings,
   };
+}
+
+type ClosedPeriodLines = { period: string; entityId: string; lines: number; first: string; last: string };
+
+/**
+ * New lines dated in a closed period of the source's entity. A statement line is a fact from the
+ * bank, not a posting, so it is never re-dated. A file import (a person is there to hear it) is
+ * refused whole when the organisation chose `refuse` (the default); with `flag`, or for a webhook
+ * (a provider cannot be asked to wait: refusing only makes it retry), the lines land and one high
+ * exception names the closed periods, so someone decides whether the period must be reopened.
+ */
+async function newLinesInClosedPeriods(tx: Db, ctx: Ctx, source: LandingSource, meta: LandingMeta): Promise<ClosedPeriodLines[]> {
+  const rows = await tx.execute<ClosedPeriodLines>(sql`
+    select p.name as period, p.entity_id as "entityId", count(*)::int as lines, min(s.booked_date)::text as first, max(s.booked_date)::text as last
+    from import_staging s
+    join sources src on src.org_id = ${ctx.orgId} and src.id = ${source.id}
+    join fiscal_periods p on p.org_id = src.org_id and p.entity_id = src.entity_id and s.booked_date between p.starts_on and p.ends_on and p.status = 'closed'
+    where not exists (select 1 from canonical_transactions c where c.source_id = ${source.id} and c.dedupe_key = s.dedupe_key)
+    group by p.name, p.entity_id order by p.name`);
+  if (rows.length === 0) return [];
+  const settings = await loadControlSettings(tx, ctx.orgId);
+  if (meta.channel === "file" && settings.closedPeriodImports === "refuse") {
+    const n = rows.reduce((a, r) => a + r.lines, 0);
+    throw new AppError(
+      "period_closed",
+      `${n} line(s) of this file are dated in closed period(s) ${rows.map((r) => `${r.period} (${r.first} – ${r.last})`).join(", ")}. Nothing was imported: remove those lines, or ask an admin to reopen the period.`,
+    );
+  }
+  return [...rows];
 }
 
 function rejectionOf(r: CanonicalRecord, source: LandingSource): string | null {

@@ -3,13 +3,15 @@ import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { appendAudit } from "@/server/audit/append-audit";
-import { AppError, fieldErrorsOf, notFound } from "@/server/errors";
+import { notFound } from "@/server/errors";
 import { isUuid } from "@/server/ids";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
-import { postJournalEntry, type PostingResult } from "./post-journal-entries";
-import { entryForm, formLinesToLedger, isoDate } from "./schemas";
+import { isoDate } from "./schemas";
 
-/** A draft is the entry form saved as typed: it may be incomplete or unbalanced until posted. */
+/**
+ * A draft is the entry form saved as typed: it may be incomplete or unbalanced until submitted.
+ * It is posted only through approval (server/ledger/submit-entry.ts), which marks it posted.
+ */
 export const draftInput = z.object({
   draftId: z.string().uuid().optional(),
   entityId: z.string().uuid("Choose an entity"),
@@ -61,29 +63,6 @@ export async function listDrafts(db: Db, ctx: Ctx) {
       select d.id, d.entry_date::text as "entryDate", d.description, e.name as "entityName", d.updated_at::text as "updatedAt"
       from journal_drafts d join entities e on e.id = d.entity_id where d.org_id = ${ctx.orgId} and d.status = 'draft' order by d.updated_at desc limit 50`)),
   ]);
-}
-
-/**
- * Posts a draft through the posting service. The key is the draft's id, so posting twice gives
- * the same entry; the draft is marked posted once the entry exists.
- */
-export async function postDraft(db: Db, ctx: Ctx, draftId: string): Promise<PostingResult> {
-  requirePermission(ctx, "ledger.post");
-  const d = await getDraft(db, ctx, draftId);
-  if (d.status === "discarded") throw new AppError("conflict", "That draft was discarded.");
-  const form = entryForm.safeParse(d);
-  if (!form.success) {
-    throw new AppError("validation", `The draft cannot be posted yet: ${form.error.issues[0].path.join(".")} — ${form.error.issues[0].message}`, fieldErrorsOf(form.error));
-  }
-  const result = await postJournalEntry(db, ctx, {
-    entityId: form.data.entityId, entryDate: form.data.entryDate, description: form.data.description,
-    idempotencyKey: `draft:${draftId}`, lines: formLinesToLedger(form.data.lines),
-  });
-  await inOrg(db, ctx, async (tx) => {
-    const updated = await tx.execute(sql`update journal_drafts set status = 'posted', posted_entry_id = ${result.entryId}, updated_at = now() where org_id = ${ctx.orgId} and id = ${draftId} and status = 'draft' returning id`);
-    if (updated.length) await appendAudit(tx, ctx, [{ action: "journal_draft.posted", entityType: "journal_draft", entityId: draftId, data: { entryId: result.entryId, entryNumber: result.entryNumber } }]);
-  });
-  return result;
 }
 
 export async function discardDraft(db: Db, ctx: Ctx, draftId: string): Promise<void> {

@@ -22,6 +22,11 @@ const PERMISSIONS = {
   "ledger.post": ["admin", "accountant"],
   "ledger.draft": ["admin", "accountant"],
   "periods.close": ["admin"],
+  "periods.read": ["admin", "accountant", "approver", "viewer"],
+  "approvals.read": ["admin", "accountant", "approver", "viewer"],
+  /** Holding the approver role (or admin, who sits above it) is what lets a person sign off others' work. */
+  "approvals.decide": ["admin", "approver"],
+  "approvals.policy": ["admin"],
   "members.manage": ["admin"],
   "audit.read": ["admin"],
   "checks.run": ["admin", "accountant"],

@@ -52,8 +52,8 @@ export default async function EntryPage({ params }: { params: Promise<{ id: stri
           <tfoot><tr><td colSpan={7}>Total</td><MoneyCell value={debits} currency={cur} /><MoneyCell value={debits} currency={cur} /></tr></tfoot>
         </table>
       </div>
-      <p className="muted">Posted entries cannot be edited. To correct one, reverse it and post the right entry.</p>
-      {can(ctx.role, "ledger.post") && !e.reversedBy && <ReverseEntryForm entryId={e.id} entryDate={e.entryDate} />}
+      <p className="muted">Posted entries cannot be edited. To correct one, reverse it and post the right entry; both go to approval like any manual entry.</p>
+      {can(ctx.role, "ledger.draft") && !e.reversedBy && <ReverseEntryForm entryId={e.id} entryDate={e.entryDate} />}
     </>
   );
 }

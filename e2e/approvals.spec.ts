@@ -1,0 +1,106 @@
+import { expect, test, type Browser, type Page } from "@playwright/test";
+import { alertOf } from "./sign-in";
+
+const asUser = async (browser: Browser, who: "admin" | "accountant" | "approver" | "approver2") => {
+  const context = await browser.newContext({ storageState: `e2e/.auth/${who}.json` });
+  return { context, page: await context.newPage() };
+};
+
+async function fillEntry(page: Page, date: string, description: string, amount: string) {
+  await page.goto("/ledger/entries/new");
+  await page.getByLabel("Date").fill(date);
+  await page.getByLabel("Description", { exact: true }).fill(description);
+  await page.getByLabel("Line 1 account").selectOption({ label: "6300 Travel" });
+  await page.getByLabel("Line 1 debit").fill(amount);
+  await page.getByLabel("Line 2 account").selectOption({ label: "2300 Accrued expenses" });
+  await page.getByLabel("Line 2 credit").fill(amount);
+}
+
+test("an adjustment of 12,000 needs two approvers; the maker cannot approve it, not even with a forged call", async ({ browser }) => {
+  const today = new Date().toISOString().slice(0, 10);
+  const description = `E2E accrual ${Date.now()}`;
+  const maker = await asUser(browser, "accountant");
+  await fillEntry(maker.page, today, description, "12000.00");
+  await maker.page.getByLabel("Reason for approvers").fill("Year-end travel accrual per the agency's statement");
+  await maker.page.getByRole("button", { name: "Submit for approval" }).click();
+  await expect(maker.page).toHaveURL(/\/approvals\/[0-9a-f-]{36}$/);
+  const requestUrl = new URL(maker.page.url()).pathname;
+  await expect(maker.page.getByTestId("request-status")).toHaveText("pending");
+  await expect(maker.page.getByTestId("policy")).toContainText("2 approver(s)");
+  await expect(maker.page.getByRole("table", { name: "Journal lines" })).toContainText("12,000.00");
+  // The maker's own approve button is absent.
+  await expect(maker.page.getByText("You submitted this request; someone else must approve it.")).toBeVisible();
+  await expect(maker.page.getByRole("button", { name: "Approve" })).toHaveCount(0);
+
+  // First approver: the badge and the inbox list it; approving leaves it pending.
+  const first = await asUser(browser, "approver");
+  await first.page.goto("/approvals");
+  await expect(first.page.getByTestId("badge-approvals")).toBeVisible();
+  await first.page.getByRole("table", { name: "Waiting for me" }).getByRole("link", { name: new RegExp(description) }).click();
+  await expect(first.page).toHaveURL(new RegExp(`${requestUrl}$`));
+  await first.page.getByLabel("Comment").fill("Agency statement checked");
+  // Keep the server action's wire format to replay it as the maker below.
+  const actionRequest = first.page.waitForRequest((r) => r.method() === "POST" && !!r.headers()["next-action"]);
+  await first.page.getByRole("button", { name: "Approve" }).click();
+  const captured = await actionRequest;
+  await expect(first.page.getByRole("status").filter({ hasText: "Approved: 1 of 2" })).toBeVisible();
+  await first.page.reload();
+  await expect(first.page.getByTestId("request-status")).toHaveText("pending");
+  await expect(first.page.getByTestId("approvals-so-far")).toHaveText("1 of 2");
+
+  // A forged call: the same server action, sent with the maker's session, is refused (the maker's
+  // role cannot decide; a maker who can is refused by the service and the database, see the db tests).
+  const forged = await maker.page.request.post(captured.url(), {
+    headers: { "next-action": captured.headers()["next-action"], "content-type": captured.headers()["content-type"] ?? "text/plain;charset=UTF-8", accept: "text/x-component", origin: new URL(captured.url()).origin },
+    data: captured.postData() ?? "",
+  });
+  const reply = await forged.text();
+  expect(reply).toContain('"ok":false');
+  expect(reply).toContain('"code":"forbidden"');
+  await maker.page.reload();
+  await expect(maker.page.getByTestId("approvals-so-far")).toHaveText("1 of 2");
+
+  // Second approver: the entry is posted and visible in the ledger.
+  const second = await asUser(browser, "approver2");
+  await second.page.goto(requestUrl);
+  await second.page.getByRole("button", { name: "Approve" }).click();
+  await expect(second.page.getByRole("status").filter({ hasText: "Approved and executed." })).toBeVisible();
+  await second.page.reload();
+  await expect(second.page.getByTestId("request-status")).toHaveText("executed");
+  await second.page.getByRole("link", { name: /journal entry \d+/ }).click();
+  await expect(second.page).toHaveURL(/\/ledger\/entries\/[0-9a-f-]{36}$/);
+  await expect(second.page.getByText(description, { exact: true })).toBeVisible();
+  await maker.page.goto("/ledger");
+  await expect(maker.page.getByRole("table", { name: "Recent journal entries" }).getByText(description)).toBeVisible();
+  await expect(maker.page.getByRole("table", { name: "Audit trail" })).toHaveCount(0);
+  await maker.page.goto(requestUrl);
+  await expect(maker.page.getByRole("table", { name: "Audit trail" })).toContainText("approval.executed");
+  for (const u of [maker, first, second]) await u.context.close();
+});
+
+test("an admin closes a period once its checklist is clear; a later posting into it is refused with a clear message", async ({ browser }) => {
+  const admin = await asUser(browser, "admin");
+  const t = new Date();
+  const month = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() - 3, 1)).toISOString().slice(0, 7);
+  await admin.page.goto("/periods");
+  // The admin belongs to two organisations; the demo group's books are the ones to close.
+  await admin.page.getByRole("combobox", { name: "Organisation" }).selectOption({ label: "Tieout Demo Group" });
+  await admin.page.getByRole("button", { name: "Switch" }).click();
+  await admin.page.waitForURL(/\/ledger/);
+  await admin.page.goto("/periods");
+  await admin.page.getByRole("table", { name: /Periods of Tieout Demo GmbH/ }).getByRole("link", { name: month, exact: true }).click();
+  await expect(admin.page.getByRole("heading", { name: `Period ${month} — Tieout Demo GmbH` })).toBeVisible();
+  const checklist = admin.page.getByRole("list", { name: "Close checklist" });
+  await expect(checklist.getByText("blocked")).toHaveCount(0);
+  await expect(checklist.getByText("clear", { exact: true })).toHaveCount(4);
+  await admin.page.getByRole("button", { name: "Close period" }).click();
+  await expect(admin.page.getByTestId("period-status")).toHaveText("closed");
+
+  const accountant = await asUser(browser, "accountant");
+  await fillEntry(accountant.page, `${month}-15`, "E2E late accrual", "50.00");
+  await accountant.page.getByRole("button", { name: "Submit for approval" }).click();
+  await expect(alertOf(accountant.page)).toHaveText(`Period ${month} is closed; nothing can be posted on ${month}-15.`);
+  await expect(accountant.page).toHaveURL(/\/ledger\/entries\/new/);
+  await admin.context.close();
+  await accountant.context.close();
+});

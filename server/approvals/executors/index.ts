@@ -1,0 +1,22 @@
+import { AppError } from "@/server/errors";
+import { periodReopen } from "@/server/period-close/close-period";
+import type { Executor } from "../registry";
+import { journalReversal, manualJournal } from "./manual-journal";
+import { controlsChange } from "./controls-change";
+
+/**
+ * Every kind of controlled action, by kind. A feature plugs in by adding its executor here
+ * (matching: `forced_match`, `matching_settings_change`, `matching_rule_change`; exceptions:
+ * `exception_write_off`) and calling requestApproval from its service.
+ */
+const EXECUTORS: Record<string, Executor<never>> = Object.fromEntries(
+  ([manualJournal, journalReversal, periodReopen, controlsChange] as Executor<never>[]).map((e) => [e.kind, e]),
+);
+
+export function executorFor(kind: string): Executor<unknown> {
+  const ex = EXECUTORS[kind];
+  if (!ex) throw new AppError("validation", `"${kind}" is not a kind of controlled action.`);
+  return ex as unknown as Executor<unknown>;
+}
+
+export const KINDS = Object.values(EXECUTORS).map((e) => ({ kind: e.kind, label: e.label }));
