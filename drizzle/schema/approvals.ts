@@ -53,7 +53,7 @@ export const controlSettings = pgTable(
 /**
  * A controlled action waiting for sign-off: the exact content to execute and its hash, who made
  * it and why, and the policy tier that applied when it was (last) submitted. Editing the content
- * bumps `version` and voids every decision given so far (trigger in 0011).
+ * bumps `version` and voids every decision given so far (trigger in 0008_approvals).
  */
 export const approvalRequests = pgTable(
   "approval_requests",

@@ -66,7 +66,7 @@ function withDbErrors<T>(p: Promise<T>): Promise<T> {
  * the maker, in this transaction. Otherwise a pending request holds the exact content (and its
  * hash) until approvers decide. Submitting again for the same target with the same content
  * returns the pending request; with other content it is an edit: a new version, and every
- * decision given so far is void (the database does the voiding, see 0011).
+ * decision given so far is void (the database does the voiding, see 0008_approvals).
  */
 export async function requestApproval(db: Db, ctx: Ctx, input: SubmitInput): Promise<SubmitResult> {
   const s = validate(submitInput, input);
@@ -202,7 +202,7 @@ export async function approveRequest(db: Db, ctx: Ctx, input: z.input<typeof dec
           await appendAudit(tx, ctx, [audit]);
           return { status: "pending" as const, approvals, required: r.approvals_required, adminMissing, result: null };
         }
-        // Executed first, so the database re-counts the approvals (0011) and the reopen trigger sees it.
+        // Executed first, so the database re-counts the approvals (0008_approvals) and the reopen trigger sees it.
         await tx.execute(sql`update approval_requests set status = 'executed', decided_at = now(), updated_at = now() where org_id = ${ctx.orgId} and id = ${r.id}`);
         await tx.execute(sql`select set_config('app.approval_request_id', ${r.id}, true)`);
         const execCtx: Ctx = { orgId: ctx.orgId, userId: ctx.userId, role: "system", actorLabel: `${ctx.actorLabel} (approval ${r.id.slice(0, 8)})` };
