@@ -198,7 +198,8 @@ function rejectionOf(r: CanonicalRecord, source: LandingSource): string | null {
   if (r.currency !== source.currency) return `currency ${r.currency} is not the source's currency (${source.currency})`;
   const dot = r.amount.indexOf(".");
   if (dot >= 0 && r.amount.length - dot - 1 > MAX_SCALE) return `amount ${r.amount} has more than ${MAX_SCALE} decimals`;
-  if (r.amount.replace(/^-/, "").split(".")[0].length > 16) return `amount ${r.amount} is too large`;
+  const integerDigits = (dot >= 0 ? dot : r.amount.length) - (r.amount.startsWith("-") ? 1 : 0);
+  if (integerDigits > 16) return `amount ${r.amount} is too large`;
   if (r.originalAmount !== null && r.originalAmount.includes(".") && r.originalAmount.length - r.originalAmount.indexOf(".") - 1 > MAX_SCALE) {
     return `original amount ${r.originalAmount} has more than ${MAX_SCALE} decimals`;
   }
