@@ -17,16 +17,20 @@ import type { CanonicalRecord } from "./parsers/canonical";
  * exports of the same account do not make a line look new.
  */
 export function dedupeKeys(records: readonly CanonicalRecord[]): string[] {
-  const seen = new Map<string, number>();
-  const keys = new Array<string>(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i];
+  const keyer = new DedupeKeyer();
+  return records.map((r) => keyer.next(r));
+}
+
+/** dedupeKeys one record at a time, in file order, for imports that arrive in batches. */
+export class DedupeKeyer {
+  private readonly seen = new Map<string, number>();
+
+  next(r: CanonicalRecord): string {
     const base = r.externalId !== null && r.externalId !== "" ? `id:${r.externalId}|${r.bookedDate}|${r.amount}` : `fp:${contentHash(r)}`;
-    const n = seen.get(base) ?? 0;
-    seen.set(base, n + 1);
-    keys[i] = base.startsWith("id:") ? (n === 0 ? base : `${base}#${n}`) : `${base}:${n}`;
+    const n = this.seen.get(base) ?? 0;
+    this.seen.set(base, n + 1);
+    return base.startsWith("id:") ? (n === 0 ? base : `${base}#${n}`) : `${base}:${n}`;
   }
-  return keys;
 }
 
 const SEP = "\u001f";

@@ -9,9 +9,9 @@ import { ParseError, type CanonicalRecord, type ParsedFile, type ParseLimits } f
 import { DATE_FORMATS, suggestMapping, type CsvMapping, type DateFormat } from "./parsers/csv";
 import { sampleRows, type TableRow } from "./parsers/csv-dialect";
 import { decodeText } from "./parsers/text";
-import { detectFormat, parseBytes, type ParseRequest } from "./parsers";
+import { detectFormat, parseBytes, parseBytesInBatches, type ParseRequest } from "./parsers";
 import { saveMappingProfile } from "./mapping-profiles";
-import { checkStatements, landRecords, type ImportSummary, type LandingSource, type StatementCheck } from "./land-records";
+import { checkStatements, landBatches, type ImportSummary, type LandingSource, type StatementCheck } from "./land-records";
 
 export type ImportLimits = ParseLimits;
 type ParseOptions = ParseRequest["options"];
@@ -103,6 +103,15 @@ const withSourceCurrency = (options: ParseOptions, source: SourceRow) => ({ ...o
 
 function parse(bytes: Uint8Array, req: { format?: string; fileName: string; options?: ParseOptions }, source: SourceRow, limits: ImportLimits) {
   return parseBytes(bytes, { format: req.format, fileName: req.fileName, options: withSourceCurrency(req.options, source), limits });
+}
+
+/**
+ * The import path parses in batches inside the import's transaction, writing each batch to the
+ * staging table as it comes: a ParseError found half-way rolls everything back (the upload too)
+ * and reaches the person as the same validation error as before.
+ */
+function parseInBatches(bytes: Uint8Array, req: { format?: string; fileName: string; options?: ParseOptions }, source: SourceRow, limits: ImportLimits) {
+  return parseBytesInBatches(bytes, { format: req.format, fileName: req.fileName, options: withSourceCurrency(req.options, source), limits });
 }
 
 /** Stores the upload and returns the parse for the person to check. */
@@ -212,12 +221,12 @@ export async function importUpload(
   requirePermission(ctx, "imports.run");
   const startedAt = performance.now();
   const { upload, source } = await loadUpload(db, ctx, req.uploadId);
-  const parsed = await parse(upload.content, { ...req, fileName: upload.file_name }, source, limits).catch(asFileError);
   return inOrg(db, ctx, async (tx) => {
     const current = await loadSource(tx, ctx, source.id);
     if (req.saveProfileAs && req.options?.mapping) await saveMappingProfile(tx, ctx, req.saveProfileAs, req.options.mapping);
-    return landRecords(tx, ctx, current, parsed, { channel: "file", fileName: upload.file_name, uploadId: req.uploadId, startedAt });
-  });
+    const batches = await parseInBatches(upload.content, { ...req, fileName: upload.file_name }, current, limits);
+    return landBatches(tx, ctx, current, batches, { channel: "file", fileName: upload.file_name, uploadId: req.uploadId, startedAt });
+  }).catch(asFileError);
 }
 
 /** Upload and import in one go (CLI, tests, the demo seed): the same path as preview + confirm. */
@@ -225,11 +234,10 @@ export async function importFile(db: Db, ctx: Ctx, req: ImportRequest, limits: I
   requirePermission(ctx, "imports.run");
   checkSize(req.bytes, limits);
   const startedAt = performance.now();
-  const source = await inOrg(db, ctx, (tx) => loadSource(tx, ctx, req.sourceId));
-  const parsed = await parse(req.bytes, req, source, limits).catch(asFileError);
   return inOrg(db, ctx, async (tx) => {
-    const current = await loadSource(tx, ctx, source.id);
+    const current = await loadSource(tx, ctx, req.sourceId);
+    const batches = await parseInBatches(req.bytes, req, current, limits);
     const uploadId = await storeUpload(tx, ctx, current.id, req.fileName, req.bytes, sha256(req.bytes));
-    return landRecords(tx, ctx, current, parsed, { channel: "file", fileName: req.fileName, uploadId, startedAt });
-  });
+    return landBatches(tx, ctx, current, batches, { channel: "file", fileName: req.fileName, uploadId, startedAt });
+  }).catch(asFileError);
 }

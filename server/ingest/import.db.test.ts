@@ -152,6 +152,23 @@ describe("whole or nothing", () => {
     expect(after).toEqual(before);
   });
 
+  it("rolls back the batches already staged when a CSV turns bad half-way", async () => {
+    const sourceId = await newSource("EUR");
+    const lines = Array.from({ length: 25_000 }, (_, i) => `2026-03-${String((i % 28) + 1).padStart(2, "0")},${i + 1}.00,Line ${i + 1}`);
+    lines[24_000] = "2026-03-32,1.00,Not a day";
+    const bytes = Buffer.from(`Date,Amount,Description\n${lines.join("\n")}\n`);
+    const tables = ["uploads", "imports", "statements", "canonical_transactions", "exceptions", "audit_log"];
+    const before = await Promise.all(tables.map((tbl) => count(tbl)));
+    const failure = await failureOf(importFile(t.db, org.ctx.accountant, { sourceId, fileName: "late-error.csv", bytes }, LIMITS));
+    expect(failure.code).toBe("validation");
+    expect(failure.message).toMatch(/line 24002/);
+    expect(await Promise.all(tables.map((tbl) => count(tbl)))).toEqual(before);
+    // The connection is fine afterwards: the same file without the bad line imports.
+    lines.splice(24_000, 1);
+    const ok = await importFile(t.db, org.ctx.accountant, { sourceId, fileName: "fixed.csv", bytes: Buffer.from(`Date,Amount,Description\n${lines.join("\n")}\n`) }, LIMITS);
+    expect(ok.newCount).toBe(24_999);
+  });
+
   it("refuses a malformed file with the line and field, and writes nothing", async () => {
     const sourceId = await newSource("EUR");
     const good = readFileSync(path.join(FIXTURES, "mt940/fruitl00p_bunq.sta"), "latin1");

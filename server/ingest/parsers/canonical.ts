@@ -101,10 +101,46 @@ export type ParseLimits = {
 
 export const DEFAULT_LIMITS: ParseLimits = { maxBytes: 50 * 1024 * 1024, maxRecords: 2_000_000 };
 
+/**
+ * A parse delivered in batches: the generator yields the records in file order, a few thousand at a
+ * time, and returns the rest of the ParsedFile when the file is done. A ParseError may come with
+ * any batch; whoever consumes the batches keeps them provisional until the generator returns.
+ */
+export type ParsedTail = Omit<ParsedFile, "records"> & {
+  /**
+   * The statement that records yielded with statementIndex null belong to. Only known at the end
+   * for some formats (a CSV's running-balance column makes the whole file one statement).
+   */
+  unassignedStatement: number | null;
+};
+export type RecordBatches = Generator<CanonicalRecord[], ParsedTail, void>;
+
+/** Records per batch: large enough that per-batch costs vanish, small enough to stay in the young generation. */
+export const BATCH_SIZE = 10_000;
+
 export type Parser<Options = undefined> = {
   readonly name: string;
   readonly version: string;
   /** Cheap sniff of the first bytes: true when this parser recognises the file. */
   detect(head: string): boolean;
   parse(bytes: Uint8Array, options?: Options, limits?: Partial<ParseLimits>): ParsedFile;
+  /** The same parse in batches (same records, warnings and errors); parse() is built on it where present. */
+  parseBatches?(bytes: Uint8Array, options?: Options, limits?: Partial<ParseLimits>, batchSize?: number): RecordBatches;
 };
+
+/** Runs a batched parse to the end: the ParsedFile parse() returns. */
+export function collectBatches(batches: RecordBatches): ParsedFile {
+  const records: CanonicalRecord[] = [];
+  let step = batches.next();
+  for (; !step.done; step = batches.next()) for (const r of step.value) records.push(r);
+  const { unassignedStatement, ...tail } = step.value;
+  if (unassignedStatement !== null) for (const r of records) r.statementIndex ??= unassignedStatement;
+  return { ...tail, records };
+}
+
+/** A whole parse handed out in batches, for parsers that have no batched form. */
+export function* batchesOf(parsed: ParsedFile, batchSize = BATCH_SIZE): RecordBatches {
+  const { records, ...tail } = parsed;
+  for (let i = 0; i < records.length; i += batchSize) yield records.slice(i, i + batchSize);
+  return { ...tail, unassignedStatement: null };
+}

@@ -1,6 +1,18 @@
 import { z } from "zod";
 import { money, sum } from "../../money";
-import { type CanonicalRecord, DEFAULT_LIMITS, ParseError, type ParsedFile, type ParsedStatement, type Parser, type ParseLimits, type StatementBalance } from "./canonical";
+import {
+  BATCH_SIZE,
+  type CanonicalRecord,
+  collectBatches,
+  DEFAULT_LIMITS,
+  ParseError,
+  type ParsedFile,
+  type ParsedStatement,
+  type Parser,
+  type ParseLimits,
+  type RecordBatches,
+  type StatementBalance,
+} from "./canonical";
 import {
   type CsvDialect,
   CsvTokenizer,
@@ -209,10 +221,32 @@ export function readRows(
   warnings: string[],
   spreadsheet = false,
 ): ParsedFile {
+  return collectBatches(readRowBatches(format, cursor, mapping, headerRow, options, limits, warnings, spreadsheet));
+}
+
+/**
+ * readRows in batches. The last record read is held back until the next row is seen, because a
+ * continuation row (no date, no amount) still adds to its description. Only a file with a running
+ * balance column keeps something per line to the end (date and amount, to derive its balances).
+ */
+export function* readRowBatches(
+  format: string,
+  cursor: RowCursor,
+  mapping: CsvMapping,
+  headerRow: number | null,
+  options: CsvParseOptions,
+  limits: ParseLimits,
+  warnings: string[],
+  spreadsheet = false,
+  batchSize = BATCH_SIZE,
+): RecordBatches {
   const plan0 = (header: string[], line: number | null) => ({ ...makePlan(format, mapping, header, line, options), spreadsheet });
   let plan: Plan | null = headerRow === null ? plan0([], null) : null;
   let preamble = 0;
-  const records: CanonicalRecord[] = [];
+  let batch: CanonicalRecord[] = [];
+  let previous: CanonicalRecord | null = null;
+  const lines: LineSummary = { count: 0, first: null, currencies: new Set(), ledger: [] };
+  const ids = new DuplicateIds();
   const balances: (string | null)[] = [];
   const joined: number[] = [];
   const footers: number[] = [];
@@ -250,7 +284,6 @@ export function readRows(
     const dateText = cell(cells, plan.booked);
     if (dateText === "" && amountCellsEmpty(plan, cells)) {
       // A row with text but no date and no amount continues the description of the line above.
-      const previous = records[records.length - 1];
       if (!previous) throw new ParseError(format, "this row has no date and no amount, and no transaction above it to belong to", line, plan.booked.name);
       const text = cells.map((c) => c.trim()).filter((c) => c !== "").join(" ");
       previous.description = previous.description ? `${previous.description} ${text}` : text;
@@ -265,25 +298,47 @@ export function readRows(
     }
 
     const record = toRecord(format, plan, cells, booked ?? readDate(format, plan, plan.booked, dateText, line), line, options);
-    records.push(record);
-    if (records.length > limits.maxRecords) throw new ParseError(format, `the file has more than ${limits.maxRecords} transactions, the most one import takes`, line);
+    lines.count++;
+    if (lines.count > limits.maxRecords) throw new ParseError(format, `the file has more than ${limits.maxRecords} transactions, the most one import takes`, line);
+    lines.first ??= record;
+    lines.currencies.add(record.currency);
+    ids.add(record.externalId);
     if (plan.balance) {
       const text = cell(cells, plan.balance);
       balances.push(text === "" ? null : amountOrError(format, plan, plan.balance, text, line));
+      lines.ledger.push({ bookedDate: record.bookedDate, amount: record.amount });
     }
+    if (previous) {
+      batch.push(previous);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    previous = record;
   }
+  if (previous) batch.push(previous);
+  if (batch.length) yield batch;
 
   if (!plan) throw new ParseError(format, headerRow === null ? "the file has no rows" : `the file ends before its header row (line ${headerRow})`);
   if (preamble) warnings.push(`${preamble} line${preamble === 1 ? "" : "s"} above the header row (account details, balances) were not read as transactions`);
   if (joined.length) warnings.push(`${joined.length} row${joined.length === 1 ? " has" : "s have"} no date and no amount (${lineList(joined)}): their text was added to the description of the transaction above`);
   if (footers.length) warnings.push(`${footers.length} totals row${footers.length === 1 ? "" : "s"} skipped (${lineList(footers)})`);
   if (skipped.length) warnings.push(`${skipped.length} turnover/summary row${skipped.length === 1 ? "" : "s"} skipped (${lineList(skipped)})`);
-  warnDuplicateIds(records, warnings);
+  ids.warn(warnings);
 
-  const statements = buildStatements(plan, records, balances, opening, closing, warnings);
-  if (statements.length) for (const r of records) r.statementIndex = 0;
-  return { format, parserVersion: VERSION, statements, records, warnings };
+  const statements = buildStatements(plan, lines, balances, opening, closing, warnings);
+  return { format, parserVersion: VERSION, statements, warnings, unassignedStatement: statements.length ? 0 : null };
 }
+
+/** What the statement needs of the lines once they have been handed on. */
+type LineSummary = {
+  count: number;
+  first: CanonicalRecord | null;
+  currencies: Set<string>;
+  /** Date and amount of every line, kept only when a running balance column is mapped. */
+  ledger: { bookedDate: string; amount: string }[];
+};
 
 function lineList(lines: number[]): string {
   return `line${lines.length === 1 ? "" : "s"} ${lines.slice(0, 5).join(", ")}${lines.length > 5 ? ", …" : ""}`;
@@ -462,30 +517,35 @@ function readCurrency(format: string, plan: Plan, cells: string[], line: number,
   return code;
 }
 
-function warnDuplicateIds(records: CanonicalRecord[], warnings: string[]): void {
-  const seen = new Set<string>();
-  let duplicates = 0;
-  let first: string | null = null;
-  for (const r of records) {
-    if (r.externalId === null) continue;
-    if (seen.has(r.externalId)) {
-      duplicates++;
-      first ??= r.externalId;
-    } else seen.add(r.externalId);
+class DuplicateIds {
+  private readonly seen = new Set<string>();
+  private duplicates = 0;
+  private first: string | null = null;
+
+  add(externalId: string | null): void {
+    if (externalId === null) return;
+    if (this.seen.has(externalId)) {
+      this.duplicates++;
+      this.first ??= externalId;
+    } else this.seen.add(externalId);
   }
-  if (duplicates) warnings.push(`${duplicates} line${duplicates === 1 ? "" : "s"} repeat an id already used in the file (first: "${clip(first ?? "")}"): ids do not identify lines here`);
+
+  warn(warnings: string[]): void {
+    const { duplicates, first } = this;
+    if (duplicates) warnings.push(`${duplicates} line${duplicates === 1 ? "" : "s"} repeat an id already used in the file (first: "${clip(first ?? "")}"): ids do not identify lines here`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Statements: balance rows, or balances derived from a running balance column
 
-function buildStatements(plan: Plan, records: CanonicalRecord[], balances: (string | null)[], opening: StatementBalance | null, closing: StatementBalance | null, warnings: string[]): ParsedStatement[] {
-  const currencies = new Set(records.map((r) => r.currency));
-  const currency = records[0]?.currency ?? plan.fixedCurrency;
+function buildStatements(plan: Plan, lines: LineSummary, balances: (string | null)[], opening: StatementBalance | null, closing: StatementBalance | null, warnings: string[]): ParsedStatement[] {
+  const currencies = lines.currencies;
+  const currency = lines.first?.currency ?? plan.fixedCurrency;
   const accountColumn = plan.text.account;
-  const account = records.length && accountColumn ? String(records[0].raw[rawKey(plan, accountColumn.index)] ?? "").trim() || null : null;
+  const account = lines.first && accountColumn ? String(lines.first.raw[rawKey(plan, accountColumn.index)] ?? "").trim() || null : null;
   const statement = (o: StatementBalance | null, c: StatementBalance | null): ParsedStatement[] => [
-    { statementId: null, account, currency: currency ?? "XXX", opening: o, closing: c, lines: records.length },
+    { statementId: null, account, currency: currency ?? "XXX", opening: o, closing: c, lines: lines.count },
   ];
   if (opening || closing) return statement(opening, closing);
   if (!plan.balance || !balances.some((b) => b !== null)) return [];
@@ -493,6 +553,7 @@ function buildStatements(plan: Plan, records: CanonicalRecord[], balances: (stri
     warnings.push(`the running balance was not used: the file mixes ${[...currencies].join(", ")}`);
     return [];
   }
+  const records = lines.ledger;
   const newestFirst = readsNewestFirst(records, balances);
   const order = records.map((_, i) => (newestFirst ? records.length - 1 - i : i));
   const first = order.findIndex((i) => balances[i] !== null);
@@ -512,7 +573,7 @@ function buildStatements(plan: Plan, records: CanonicalRecord[], balances: (stri
  * not (all one day, or unsorted), the direction in which the running balances chain decides, and
  * file order is the default.
  */
-function readsNewestFirst(records: CanonicalRecord[], balances: (string | null)[]): boolean {
+function readsNewestFirst(records: { bookedDate: string; amount: string }[], balances: (string | null)[]): boolean {
   let up = false;
   let down = false;
   for (let i = 1; i < records.length; i++) {
@@ -552,6 +613,10 @@ function decode(bytes: Uint8Array, encoding: CsvMapping["encoding"], warnings: s
 }
 
 export function parseCsv(bytes: Uint8Array, options: CsvParseOptions = {}, limits: Partial<ParseLimits> = {}): ParsedFile {
+  return collectBatches(parseCsvBatches(bytes, options, limits));
+}
+
+export function* parseCsvBatches(bytes: Uint8Array, options: CsvParseOptions = {}, limits: Partial<ParseLimits> = {}, batchSize = BATCH_SIZE): RecordBatches {
   const effective: ParseLimits = { ...DEFAULT_LIMITS, ...limits };
   if (bytes.length > effective.maxBytes) throw new ParseError(FORMAT, `the file is ${bytes.length} bytes, more than the ${effective.maxBytes} one import takes`);
   const warnings: string[] = [];
@@ -576,7 +641,7 @@ export function parseCsv(bytes: Uint8Array, options: CsvParseOptions = {}, limit
   }
   const delimiter = mapping.delimiter ?? dialect?.delimiter ?? detectDelimiter(text);
   const headerRow = mapping.headerRow !== undefined ? mapping.headerRow : (dialect?.headerRow ?? profileTable(sampleRows(text, delimiter, 1000)).headerRow);
-  return readRows(FORMAT, new CsvTokenizer(text, delimiter, FORMAT), mapping, headerRow, options, effective, warnings);
+  return yield* readRowBatches(FORMAT, new CsvTokenizer(text, delimiter, FORMAT), mapping, headerRow, options, effective, warnings, false, batchSize);
 }
 
 /** Formats that are comma- or line-structured but not CSV tables, so that sniffing leaves them to their parsers. */
@@ -593,6 +658,7 @@ export const csvParser: Parser<CsvParseOptions> = {
     return widths.length > 0 && widths.filter((w) => w >= 2).length >= Math.min(2, widths.length);
   },
   parse: parseCsv,
+  parseBatches: parseCsvBatches,
 };
 
 export type { TableRow };

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, ParseError, type ParsedFile, type ParseLimits, type Parser } from "./canonical";
+import { BATCH_SIZE, batchesOf, DEFAULT_LIMITS, ParseError, type ParsedFile, type ParseLimits, type Parser, type RecordBatches } from "./canonical";
 import { headOf } from "./text";
 import { adyenSettlementParser } from "./adyen";
 import { bai2Parser } from "./bai2";
@@ -52,14 +52,33 @@ export function detectFormat(bytes: Uint8Array): string | null {
 
 /** Parses with the named (or detected) parser. Throws ParseError for anything it cannot read. */
 export async function parseBytes(bytes: Uint8Array, req: ParseRequest = {}): Promise<ParsedFile> {
+  const { parser, limits } = chooseParser(bytes, req);
+  if (parser === "xlsx") return parseXlsx(bytes, req.options, limits);
+  return parser.parse(bytes, req.options, limits);
+}
+
+/**
+ * The same parse as parseBytes, in batches of records (see RecordBatches), for the import path:
+ * formats with a batched parser never hold all their records at once. A ParseError may arrive
+ * with any batch, so nothing written from earlier batches may outlive it.
+ */
+export async function parseBytesInBatches(bytes: Uint8Array, req: ParseRequest = {}, batchSize = BATCH_SIZE): Promise<RecordBatches> {
+  const { parser, limits } = chooseParser(bytes, req);
+  if (parser === "xlsx") return batchesOf(await parseXlsx(bytes, req.options, limits), batchSize);
+  if (parser.parseBatches) return parser.parseBatches(bytes, req.options, limits, batchSize);
+  // Parsed up front, so a bad file is refused before the first batch.
+  return batchesOf(parser.parse(bytes, req.options, limits), batchSize);
+}
+
+function chooseParser(bytes: Uint8Array, req: ParseRequest): { parser: Parser<any> | "xlsx"; limits: ParseLimits } {
   const limits = { ...DEFAULT_LIMITS, ...req.limits };
   if (bytes.length > limits.maxBytes) throw new ParseError("file", `the file is larger than the ${limits.maxBytes}-byte limit`);
   const name = req.format ? (FORMAT_ALIASES[req.format] ?? req.format) : detectFormat(bytes);
   if (!name) {
     throw new ParseError("file", "the format was not recognised (supported: CSV, XLSX, JSON, OFX/QFX, MT940/MT942, CAMT.052/053/054, BAI2, Stripe, Adyen and PayPal reports)");
   }
-  if (name === xlsxParser.name) return parseXlsx(bytes, req.options, limits);
+  if (name === xlsxParser.name) return { parser: "xlsx", limits };
   const parser = PARSERS.find((p) => p.name === name);
   if (!parser) throw new ParseError("file", `there is no parser named "${req.format}" (choose one of ${FORMATS.join(", ")})`);
-  return parser.parse(bytes, req.options, limits);
+  return { parser, limits };
 }
