@@ -29,28 +29,54 @@ import type { MatchInput, MatchLevel, MatchResult, MatchSettings, Proposal } fro
  * does not depend on input order.
  */
 export function matchRecords(input: MatchInput): MatchResult {
+  const phases = new PhaseClock();
   const checked = matchSettingsSchema.safeParse(input.settings);
   if (!checked.success) throw new AppError("validation", "The match settings are not valid", fieldErrorsOf(checked.error));
   const settings = input.settings;
   const rules = input.rules ?? [];
   const l = applyRules(input.left, rules, "left");
   const r = applyRules(input.right, rules, "right");
+  phases.lap("rules");
   const rejected = rejectedBySide(input.rejected);
-  const run = new Run(
-    settings,
-    prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left),
-    prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right),
-    [...l.outcomes, ...r.outcomes],
-  );
+  const leftPrepared = prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left);
+  const rightPrepared = prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right);
+  phases.lap("prepare");
+  const run = new Run(settings, leftPrepared, rightPrepared, [...l.outcomes, ...r.outcomes]);
+  phases.lap("indexes");
   run.exactKeys();
+  phases.lap("exact");
   run.declaredGroups();
+  phases.lap("declared");
   run.sameAmount();
   run.sameAmount();
+  phases.lap("amount");
   run.keyGroups();
+  phases.lap("keyGroups");
   run.sumGroups();
+  phases.lap("sumGroups");
   run.fuzzy();
+  phases.lap("fuzzy");
   const ruleOutcomes = [...l.outcomes, ...r.outcomes].sort((a, b) => (a.side < b.side ? -1 : a.side > b.side ? 1 : a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0));
-  return { proposals: run.proposals, unmatched: run.unmatched(), ruleOutcomes };
+  const unmatched = run.unmatched();
+  phases.lap("explain");
+  lastMatchPhases = phases.laps;
+  return { proposals: run.proposals, unmatched, ruleOutcomes };
+}
+
+/**
+ * Wall-clock milliseconds per phase of the last matchRecords call in this process, for the
+ * benchmark's breakdown. Diagnostic only: nothing in the result depends on it.
+ */
+export let lastMatchPhases: Array<[phase: string, ms: number]> = [];
+
+class PhaseClock {
+  readonly laps: Array<[string, number]> = [];
+  private last = performance.now();
+  lap(name: string) {
+    const now = performance.now();
+    this.laps.push([name, now - this.last]);
+    this.last = now;
+  }
 }
 
 type PairCandidate = { l: Prepared; r: Prepared; z: number; scores: Scores };
