@@ -1,6 +1,6 @@
 import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
-import { amountIndex, amountOrder, keyIndex, lowerBound, type AmountIndex, type KeyIndex } from "./candidates";
+import { amountIndex, amountOrder, inWindow, keyIndex, windowIndex, type AmountIndex, type KeyIndex, type WindowIndex } from "./candidates";
 import { explainUnmatched, reasonFor, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
 import { applyRules } from "./rules";
@@ -268,25 +268,19 @@ class Run {
   }
 
   /** Free records of `side` in `currency` whose amount is within the widest tolerance of `units`, near `bday`. */
-  private inRange(side: Prepared[], currency: string, units: number, bday: number, order = side === this.left ? this.leftOrder() : this.rightOrder()): Prepared[] {
-    const list = order.get(currency);
-    if (!list) return [];
+  private inRange(side: Prepared[], currency: string, units: number, bday: number, index = side === this.left ? this.leftWindow() : this.rightWindow()): Prepared[] {
     const bound = Math.max(this.widest.absoluteUnits, 2 * allowedDifference({ absoluteUnits: 0, percentMillionths: this.widest.percentMillionths }, units, units));
-    const out: Prepared[] = [];
-    for (let i = lowerBound(list, units - bound); i < list.length && list[i].units <= units + bound && out.length < 50; i++) {
-      const c = list[i];
-      if (this.free(c) && Math.abs(c.bday - bday) <= this.window) out.push(c);
-    }
-    return out;
+    return inWindow(index, currency, units - bound, units + bound, bday, this.window, 50);
   }
 
-  private leftOrderCache: ReturnType<typeof amountOrder> | null = null;
-  private rightOrderCache: ReturnType<typeof amountOrder> | null = null;
-  private leftOrder() {
-    return (this.leftOrderCache ??= amountOrder(this.left.filter((p) => this.free(p))));
+  /** The records free when first asked for, by day and amount (inRange skips those taken since). */
+  private leftWindowCache: WindowIndex | null = null;
+  private rightWindowCache: WindowIndex | null = null;
+  private leftWindow() {
+    return (this.leftWindowCache ??= windowIndex(this.left.filter((p) => this.free(p))));
   }
-  private rightOrder() {
-    return (this.rightOrderCache ??= amountOrder(this.right.filter((p) => this.free(p))));
+  private rightWindow() {
+    return (this.rightWindowCache ??= windowIndex(this.right.filter((p) => this.free(p))));
   }
 
   /**
@@ -344,8 +338,8 @@ class Run {
    */
   fuzzy(): void {
     this.pass = 6;
-    this.rightOrderCache = null;
-    const order = this.rightOrder();
+    this.rightWindowCache = null;
+    const order = this.rightWindow();
     const pairs: PairCandidate[] = [];
     const perLeft = 8;
     for (const l of this.left) {
@@ -402,6 +396,51 @@ class Run {
     }
   }
 
+  /**
+   * The `max` records of `block` (one counterparty's free records on the other side, in canonical
+   * order) nearest to `one` in business days within the group window, then in canonical order,
+   * that could be part of its amount: free, same direction, smaller, not rejected with it. Walks
+   * outward from `one`'s day through the block sorted by day, so a large block (a frequent name
+   * prefix) costs what is near, not its whole length.
+   */
+  private nearest(one: Prepared, block: Prepared[], max: number): Prepared[] {
+    let byDay = this.blocksByDay.get(block);
+    if (!byDay) {
+      byDay = [...block].sort((a, b) => a.bday - b.bday || a.order - b.order);
+      this.blocksByDay.set(block, byDay);
+    }
+    const out: Prepared[] = [];
+    const level: Prepared[] = [];
+    let lo = 0;
+    let hi = byDay.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byDay[mid].bday < one.bday) lo = mid + 1;
+      else hi = mid;
+    }
+    let down = lo - 1;
+    let up = lo;
+    const negative = one.units < 0;
+    const size = Math.abs(one.units);
+    while (out.length < max) {
+      const dDown = down >= 0 ? one.bday - byDay[down].bday : Infinity;
+      const dUp = up < byDay.length ? byDay[up].bday - one.bday : Infinity;
+      const d = dDown < dUp ? dDown : dUp;
+      if (d > this.groupWindow) break;
+      level.length = 0;
+      for (; down >= 0 && one.bday - byDay[down].bday === d; down--) level.push(byDay[down]);
+      for (; up < byDay.length && byDay[up].bday - one.bday === d; up++) level.push(byDay[up]);
+      level.sort((a, b) => a.order - b.order);
+      for (const c of level) {
+        if (out.length >= max) break;
+        if (this.free(c) && (c.units < 0) === negative && Math.abs(c.units) < size && !(one.side === "left" ? isRejected(one, c) : isRejected(c, one))) out.push(c);
+      }
+    }
+    return out;
+  }
+
+  private readonly blocksByDay = new Map<Prepared[], Prepared[]>();
+
   private subsetOf(one: Prepared, many: Prepared[]) {
     const values: number[] = [];
     for (const m of many) {
@@ -442,10 +481,7 @@ class Run {
         if (!this.free(one) || counterpartyOf(one) === "") continue;
         const block = otherBlocks.get(`${one.currency}\u0000${counterpartyBlock(counterpartyOf(one))}`);
         if (!block) continue;
-        const near = block
-          .filter((c) => this.free(c) && (c.units < 0) === (one.units < 0) && Math.abs(c.units) < Math.abs(one.units) && Math.abs(c.bday - one.bday) <= this.groupWindow && !(one.side === "left" ? isRejected(one, c) : isRejected(c, one)))
-          .sort((a, b) => Math.abs(a.bday - one.bday) - Math.abs(b.bday - one.bday) || a.order - b.order)
-          .slice(0, 16);
+        const near = this.nearest(one, block, 16);
         if (near.length < 2) continue;
         const found = this.subsetOf(one, near);
         if (!found || found.solutions.length === 0) continue;

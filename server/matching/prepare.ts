@@ -1,5 +1,5 @@
 import { AppError } from "@/server/errors";
-import { parseTolerance, unitsOf, type Tolerance } from "./amount-units";
+import { parseTolerance, parseUnits, unitsOf, type Tolerance } from "./amount-units";
 import { businessIndex, parseDay } from "./business-days";
 import { normaliseCounterparty } from "./normalise-counterparty";
 import { referenceKeys, type ReferenceKey } from "./normalise-reference";
@@ -58,12 +58,14 @@ export function prepareSide(
   const out: Prepared[] = new Array(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    const where = `${side} record ${r.id}`;
     if (typeof r.id !== "string" || r.id === "") throw new AppError("validation", `${side} record #${i + 1} has no id`);
-    if (seen.has(r.id)) throw new AppError("validation", `${where} appears twice on the ${side} side`);
+    if (seen.has(r.id)) throw new AppError("validation", `${side} record ${r.id} appears twice on the ${side} side`);
     seen.add(r.id);
     const day = parseDay(r.date);
-    if (day === null) throw new AppError("validation", `${where}: date "${r.date}" is not an ISO date (yyyy-mm-dd)`);
+    if (day === null) throw new AppError("validation", `${side} record ${r.id}: date "${r.date}" is not an ISO date (yyyy-mm-dd)`);
+    // The error text naming the record is only built for a record that has an error.
+    let units = typeof r.amount === "string" ? parseUnits(r.amount.trim()) : null;
+    if (units === null) units = unitsOf(r.amount, `${side} record ${r.id}`);
     // The expected lag moves the right side's date to where the left side should have it.
     let lag = side === "right" ? settings.lagDays : 0;
     if (lagBySource && r.sourceId != null) lag += (side === "right" ? 1 : -1) * (lagBySource[r.sourceId] ?? 0);
@@ -72,14 +74,14 @@ export function prepareSide(
       record: r,
       side,
       order: 0,
-      units: unitsOf(r.amount, where),
+      units,
       currency: r.currency,
       day,
       bday: businessIndex(day + lag),
       keys: referenceKeys(r.externalId, r.reference, r.description),
       cp: null,
       desc: null,
-      tolerance: tol ? parseTolerance(tol, where) : null,
+      tolerance: tol ? parseTolerance(tol, `${side} record ${r.id}`) : null,
       rejected: rejected.get(r.id) ?? null,
       takenIn: 0,
       proposal: -1,

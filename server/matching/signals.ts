@@ -135,9 +135,16 @@ export function descriptionScore(a: Prepared, b: Prepared): number {
   const da = descriptionOf(a);
   const db = descriptionOf(b);
   if (da !== "" && da === db) return 1;
-  const ca = counterpartyOf(a);
-  const cb = counterpartyOf(b);
-  if ((cb.length >= 4 && da.includes(cb)) || (ca.length >= 4 && db.includes(ca))) return 0.75;
+  // A name is only looked for in a description there is: most records have none, and normalising
+  // a name costs more than everything else about a pair.
+  if (da !== "") {
+    const cb = counterpartyOf(b);
+    if (cb.length >= 4 && da.includes(cb)) return 0.75;
+  }
+  if (db !== "") {
+    const ca = counterpartyOf(a);
+    if (ca.length >= 4 && db.includes(ca)) return 0.75;
+  }
   return 0.5;
 }
 
