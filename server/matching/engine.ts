@@ -1,13 +1,13 @@
 import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
 import { amountIndex, amountOrder, inWindow, keyIndex, windowIndex, type AmountIndex, type KeyIndex, type WindowIndex } from "./candidates";
-import { explainUnmatched, reasonFor, type ReasonFacts } from "./explain";
+import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
 import { applyRules } from "./rules";
 import { keyComponents, scoreGroup, subsetsSumming, sumUnits } from "./groups";
 import { counterpartyBlock } from "./normalise-counterparty";
 import { matchSettingsSchema } from "./settings";
-import { AMBIGUITY_MARGIN, breakdownOf, confidenceOf, evidence, newScores, round4, scorePair, type Scores } from "./signals";
+import { AMBIGUITY_MARGIN, BreakdownCache, confidenceOf, evidence, newScores, round4, scorePair, type Scores } from "./signals";
 import type { MatchInput, MatchLevel, MatchResult, MatchSettings, Proposal } from "./types";
 
 /**
@@ -97,6 +97,8 @@ class Run {
   private readonly ruleOf = new Map<Prepared, string>();
   private readonly s = newScores();
   private readonly t = newScores();
+  private readonly breakdowns: BreakdownCache;
+  private readonly reasons = new ReasonCache();
 
   constructor(
     private readonly settings: MatchSettings,
@@ -105,6 +107,7 @@ class Run {
     outcomes: MatchResult["ruleOutcomes"],
   ) {
     this.tolerance = parseTolerance(settings.amountTolerance, "settings");
+    this.breakdowns = new BreakdownCache(settings.weights);
     this.window = settings.dateWindowBusinessDays;
     this.groupWindow = Math.max(3 * this.window, 5);
     this.leftKeys = keyIndex(left);
@@ -144,7 +147,10 @@ class Run {
     const differenceUnits = (right.length === 1 ? right[0].units : sumUnits(right)) - (left.length === 1 ? left[0].units : sumUnits(left));
     const currency = left[0].currency;
     let ruleId: string | null = null;
-    if (this.ruleOf.size > 0) for (const p of [...left, ...right]) ruleId ??= this.ruleOf.get(p) ?? null;
+    if (this.ruleOf.size > 0) {
+      for (const p of left) ruleId ??= this.ruleOf.get(p) ?? null;
+      for (const p of right) ruleId ??= this.ruleOf.get(p) ?? null;
+    }
     const index = this.proposals.length;
     for (const p of left) {
       p.takenIn = this.pass;
@@ -155,16 +161,27 @@ class Run {
       p.proposal = index;
     }
     this.proposals.push({
-      left: left.map((p) => p.record.id),
-      right: right.map((p) => p.record.id),
+      left: idsOf(left),
+      right: idsOf(right),
       confidence,
       decision: confidence >= thresholds.auto ? "auto" : "suggest",
       level,
-      signals: breakdownOf(scores, this.w),
+      signals: this.breakdowns.get(scores),
       difference: differenceUnits === 0 ? "0" : formatUnits(differenceUnits),
       currency,
       ruleId,
-      reason: reasonFor({ ...facts, level, scores, differenceUnits, currency, leftCount: left.length, rightCount: right.length }),
+      reason: this.reasons.reason({
+        level,
+        scores,
+        key: facts.key,
+        businessDays: facts.businessDays,
+        differenceUnits,
+        currency,
+        leftCount: left.length,
+        rightCount: right.length,
+        groupKey: facts.groupKey,
+        rivals: facts.rivals,
+      }),
     });
     return true;
   }
@@ -532,6 +549,12 @@ class Run {
     }
     return out;
   }
+}
+
+function idsOf(records: Prepared[]): string[] {
+  const ids = new Array<string>(records.length);
+  for (let i = 0; i < records.length; i++) ids[i] = records[i].record.id;
+  return ids;
 }
 
 function widestGap(ls: Prepared[], rs: Prepared[]): number {

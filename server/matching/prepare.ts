@@ -1,7 +1,7 @@
 import { AppError } from "@/server/errors";
 import { parseTolerance, parseUnits, unitsOf, type Tolerance } from "./amount-units";
 import { businessIndex, parseDay } from "./business-days";
-import { normaliseCounterparty } from "./normalise-counterparty";
+import { nameParts, normaliseCounterparty, type NameParts } from "./normalise-counterparty";
 import { referenceKeys, type ReferenceKey } from "./normalise-reference";
 import type { MatchRecord, MatchSettings, RejectedPair } from "./types";
 
@@ -19,6 +19,8 @@ export type Prepared = {
   keys: ReferenceKey[];
   /** Normalised counterparty, computed on first use ("" when there is none). */
   cp: string | null;
+  /** The normalised counterparty's words and trigrams, computed on first use. */
+  cpParts: NameParts | null;
   /** Lower-cased description, computed on first use. */
   desc: string | null;
   /** A set_tolerance rule's tolerance for this record. */
@@ -34,6 +36,11 @@ export type Prepared = {
 export function counterpartyOf(p: Prepared): string {
   if (p.cp === null) p.cp = normaliseCounterparty(p.record.counterparty);
   return p.cp;
+}
+
+export function counterpartyPartsOf(p: Prepared): NameParts {
+  if (p.cpParts === null) p.cpParts = nameParts(counterpartyOf(p));
+  return p.cpParts;
 }
 
 export function descriptionOf(p: Prepared): string {
@@ -80,6 +87,7 @@ export function prepareSide(
       bday: businessIndex(day + lag),
       keys: referenceKeys(r.externalId, r.reference, r.description),
       cp: null,
+      cpParts: null,
       desc: null,
       tolerance: tol ? parseTolerance(tol, `${side} record ${r.id}`) : null,
       rejected: rejected.get(r.id) ?? null,
