@@ -25,15 +25,39 @@ export function amountIndex(records: Prepared[]): AmountIndex {
   return byCurrency;
 }
 
-export type KeyIndex = Map<string, Prepared[]>;
+/**
+ * Reference keys as small integers: each distinct key string of a run is looked up once here, and
+ * every later probe (exact pass, groups, explanations) is an array access by id.
+ */
+export function internKeys(sides: Prepared[][]): number {
+  const ids = new Map<string, number>();
+  for (const side of sides) {
+    for (const p of side) {
+      const n = p.keys.length;
+      if (n === 0) continue;
+      const keyIds = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        const key = p.keys[i].key;
+        let id = ids.get(key);
+        if (id === undefined) ids.set(key, (id = ids.size));
+        keyIds[i] = id;
+      }
+      p.keyIds = keyIds;
+    }
+  }
+  return ids.size;
+}
 
-export function keyIndex(records: Prepared[]): KeyIndex {
-  const index: KeyIndex = new Map();
+/** The records holding each key id (in canonical order), undefined where a side has none. */
+export type KeyIndex = Array<Prepared[] | undefined>;
+
+export function keyIndex(records: Prepared[], keyCount: number): KeyIndex {
+  const index: KeyIndex = new Array(keyCount).fill(undefined);
   for (const p of records) {
-    for (const k of p.keys) {
-      const bucket = index.get(k.key);
+    for (const id of p.keyIds) {
+      const bucket = index[id];
       if (bucket) bucket.push(p);
-      else index.set(k.key, [p]);
+      else index[id] = [p];
     }
   }
   return index;

@@ -1,6 +1,6 @@
 import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
-import { amountIndex, amountOrder, inWindow, keyIndex, windowIndex, type AmountIndex, type KeyIndex, type WindowIndex } from "./candidates";
+import { amountIndex, amountOrder, internKeys, inWindow, keyIndex, windowIndex, type AmountIndex, type KeyIndex, type WindowIndex } from "./candidates";
 import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
 import { applyRules } from "./rules";
@@ -110,8 +110,9 @@ class Run {
     this.breakdowns = new BreakdownCache(settings.weights);
     this.window = settings.dateWindowBusinessDays;
     this.groupWindow = Math.max(3 * this.window, 5);
-    this.leftKeys = keyIndex(left);
-    this.rightKeys = keyIndex(right);
+    const keyCount = internKeys([left, right]);
+    this.leftKeys = keyIndex(left, keyCount);
+    this.rightKeys = keyIndex(right, keyCount);
     this.leftAmounts = amountIndex(left);
     this.rightAmounts = amountIndex(right);
     let widest = this.tolerance;
@@ -197,9 +198,10 @@ class Run {
       let chosenKey = "";
       let bestZ = -Infinity;
       let secondZ = -Infinity;
-      for (const k of l.keys) {
-        const rs = this.rightKeys.get(k.key);
-        if (!rs || rs.length !== 1 || this.leftKeys.get(k.key)!.length !== 1) continue;
+      for (let i = 0; i < l.keys.length; i++) {
+        const k = l.keys[i];
+        const rs = this.rightKeys[l.keyIds[i]];
+        if (!rs || rs.length !== 1 || this.leftKeys[l.keyIds[i]]!.length !== 1) continue;
         const r = rs[0];
         if (!this.free(r) || r === chosen || isRejected(l, r) || Math.abs(l.bday - r.bday) > keyWindow) continue;
         if (!scorePair(l, r, this.tolerance, this.window, this.s) || this.s.reference < 1) continue;
@@ -218,9 +220,9 @@ class Run {
       if (best.amount < 1 && this.quotesOthers(l, chosen, this.rightKeys)) continue;
       // The right record may hold another key that points, just as uniquely, at another left record.
       let rivals = secondZ >= bestZ - AMBIGUITY_MARGIN ? 1 : 0;
-      for (const k of chosen.keys) {
-        const ls = this.leftKeys.get(k.key);
-        if (ls && ls.length === 1 && ls[0] !== l && this.free(ls[0]) && this.rightKeys.get(k.key)!.length === 1) rivals++;
+      for (const id of chosen.keyIds) {
+        const ls = this.leftKeys[id];
+        if (ls && ls.length === 1 && ls[0] !== l && this.free(ls[0]) && this.rightKeys[id]!.length === 1) rivals++;
       }
       this.propose([l], [chosen], "exact", best, bestZ, { key: chosenKey, businessDays: Math.abs(l.bday - chosen.bday), rivals });
     }
@@ -228,8 +230,8 @@ class Run {
 
   /** Whether another of `p`'s keys points at a free record on the other side other than `partner`. */
   private quotesOthers(p: Prepared, partner: Prepared, otherKeys: KeyIndex): boolean {
-    for (const k of p.keys) {
-      const holders = otherKeys.get(k.key);
+    for (const id of p.keyIds) {
+      const holders = otherKeys[id];
       if (holders) for (const h of holders) if (h !== partner && this.free(h)) return true;
     }
     return false;

@@ -110,8 +110,8 @@ const POOL_LIMIT = 6;
 export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
   // At most POOL_LIMIT records, in the order found (a Set's order), without a Set per record.
   const pool: Prepared[] = [];
-  for (const k of p.keys) {
-    const holders = ctx.otherKeys.get(k.key);
+  for (const id of p.keyIds) {
+    const holders = ctx.otherKeys[id];
     if (holders) for (let i = 0; i < holders.length && pool.length < 2; i++) addOnce(pool, holders[i]);
   }
   const same = ctx.otherAmounts.get(p.currency)?.get(p.units);

@@ -17,6 +17,8 @@ export type Prepared = {
   /** Business-day index of the date after the expected lag, so a pair's distance is one subtraction. */
   bday: number;
   keys: ReferenceKey[];
+  /** The keys as ids of the run (candidates.ts internKeys), aligned with keys. */
+  keyIds: number[];
   /** Normalised counterparty, computed on first use ("" when there is none). */
   cp: string | null;
   /** The normalised counterparty's words and trigrams, computed on first use. */
@@ -32,6 +34,8 @@ export type Prepared = {
   /** Index of its proposal in the result while taken. */
   proposal: number;
 };
+
+const NO_KEY_IDS: number[] = [];
 
 export function counterpartyOf(p: Prepared): string {
   if (p.cp === null) p.cp = normaliseCounterparty(p.record.counterparty);
@@ -86,6 +90,7 @@ export function prepareSide(
       day,
       bday: businessIndex(day + lag),
       keys: referenceKeys(r.externalId, r.reference, r.description),
+      keyIds: NO_KEY_IDS,
       cp: null,
       cpParts: null,
       desc: null,
