@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { prng } from "@/server/prng";
 import { formatUnits, parseUnits } from "@/server/matching/amount-units";
 import { formatDay, parseDay, weekday } from "@/server/matching/business-days";
-import { matchRecords } from "@/server/matching/engine";
+import { lastMatchPhases, matchRecords } from "@/server/matching/engine";
 import { DEFAULT_MATCH_SETTINGS } from "@/server/matching/settings";
 import type { MatchRecord } from "@/server/matching/types";
 
@@ -123,6 +123,7 @@ function main() {
   const heapMb = Math.round(process.memoryUsage().heapUsed / 1e6);
   console.log(`OURS matchRecords: ${(engineMs / 1000).toFixed(2)} s, ${result.proposals.length} proposals (${auto} auto; ${Object.entries(byLevel).map(([k, v]) => `${k} ${v}`).join(", ")}), ${result.unmatched.length} unmatched explained`);
   console.log(`${Math.round((lines / engineMs) * 1000)} lines/s; peak RSS ${Math.round(peakRss / 1e6)} MB, heap after ${heapMb} MB`);
+  console.log(`PHASES ${lastMatchPhases.map(([name, ms]) => `${name}=${(ms / 1000).toFixed(2)}`).join(" ")}`);
   console.log(`RESULT engine_s=${(engineMs / 1000).toFixed(2)} ref_s=${(refMs / 1000).toFixed(2)} lines_per_s=${Math.round((lines / engineMs) * 1000)} peak_rss_mb=${Math.round(peakRss / 1e6)} ratio=${(engineMs / refMs).toFixed(2)}`);
 }
 

@@ -1,13 +1,13 @@
 import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
-import { amountIndex, amountOrder, keyIndex, lowerBound, type AmountIndex, type KeyIndex } from "./candidates";
-import { explainUnmatched, reasonFor, type ReasonFacts } from "./explain";
+import { amountIndex, amountOrder, internKeys, inWindow, keyIndex, windowIndex, type AmountIndex, type KeyIndex, type WindowIndex } from "./candidates";
+import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
 import { applyRules } from "./rules";
 import { keyComponents, scoreGroup, subsetsSumming, sumUnits } from "./groups";
 import { counterpartyBlock } from "./normalise-counterparty";
 import { matchSettingsSchema } from "./settings";
-import { AMBIGUITY_MARGIN, breakdownOf, confidenceOf, evidence, newScores, round4, scorePair, type Scores } from "./signals";
+import { AMBIGUITY_MARGIN, BreakdownCache, confidenceOf, evidence, newScores, round4, scorePair, type Scores } from "./signals";
 import type { MatchInput, MatchLevel, MatchResult, MatchSettings, Proposal } from "./types";
 
 /**
@@ -29,28 +29,54 @@ import type { MatchInput, MatchLevel, MatchResult, MatchSettings, Proposal } fro
  * does not depend on input order.
  */
 export function matchRecords(input: MatchInput): MatchResult {
+  const phases = new PhaseClock();
   const checked = matchSettingsSchema.safeParse(input.settings);
   if (!checked.success) throw new AppError("validation", "The match settings are not valid", fieldErrorsOf(checked.error));
   const settings = input.settings;
   const rules = input.rules ?? [];
   const l = applyRules(input.left, rules, "left");
   const r = applyRules(input.right, rules, "right");
+  phases.lap("rules");
   const rejected = rejectedBySide(input.rejected);
-  const run = new Run(
-    settings,
-    prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left),
-    prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right),
-    [...l.outcomes, ...r.outcomes],
-  );
+  const leftPrepared = prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left);
+  const rightPrepared = prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right);
+  phases.lap("prepare");
+  const run = new Run(settings, leftPrepared, rightPrepared, [...l.outcomes, ...r.outcomes]);
+  phases.lap("indexes");
   run.exactKeys();
+  phases.lap("exact");
   run.declaredGroups();
+  phases.lap("declared");
   run.sameAmount();
   run.sameAmount();
+  phases.lap("amount");
   run.keyGroups();
+  phases.lap("keyGroups");
   run.sumGroups();
+  phases.lap("sumGroups");
   run.fuzzy();
+  phases.lap("fuzzy");
   const ruleOutcomes = [...l.outcomes, ...r.outcomes].sort((a, b) => (a.side < b.side ? -1 : a.side > b.side ? 1 : a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0));
-  return { proposals: run.proposals, unmatched: run.unmatched(), ruleOutcomes };
+  const unmatched = run.unmatched();
+  phases.lap("explain");
+  lastMatchPhases = phases.laps;
+  return { proposals: run.proposals, unmatched, ruleOutcomes };
+}
+
+/**
+ * Wall-clock milliseconds per phase of the last matchRecords call in this process, for the
+ * benchmark's breakdown. Diagnostic only: nothing in the result depends on it.
+ */
+export let lastMatchPhases: Array<[phase: string, ms: number]> = [];
+
+class PhaseClock {
+  readonly laps: Array<[string, number]> = [];
+  private last = performance.now();
+  lap(name: string) {
+    const now = performance.now();
+    this.laps.push([name, now - this.last]);
+    this.last = now;
+  }
 }
 
 type PairCandidate = { l: Prepared; r: Prepared; z: number; scores: Scores };
@@ -71,6 +97,8 @@ class Run {
   private readonly ruleOf = new Map<Prepared, string>();
   private readonly s = newScores();
   private readonly t = newScores();
+  private readonly breakdowns: BreakdownCache;
+  private readonly reasons = new ReasonCache();
 
   constructor(
     private readonly settings: MatchSettings,
@@ -79,10 +107,12 @@ class Run {
     outcomes: MatchResult["ruleOutcomes"],
   ) {
     this.tolerance = parseTolerance(settings.amountTolerance, "settings");
+    this.breakdowns = new BreakdownCache(settings.weights);
     this.window = settings.dateWindowBusinessDays;
     this.groupWindow = Math.max(3 * this.window, 5);
-    this.leftKeys = keyIndex(left);
-    this.rightKeys = keyIndex(right);
+    const keyCount = internKeys([left, right]);
+    this.leftKeys = keyIndex(left, keyCount);
+    this.rightKeys = keyIndex(right, keyCount);
     this.leftAmounts = amountIndex(left);
     this.rightAmounts = amountIndex(right);
     let widest = this.tolerance;
@@ -118,7 +148,10 @@ class Run {
     const differenceUnits = (right.length === 1 ? right[0].units : sumUnits(right)) - (left.length === 1 ? left[0].units : sumUnits(left));
     const currency = left[0].currency;
     let ruleId: string | null = null;
-    if (this.ruleOf.size > 0) for (const p of [...left, ...right]) ruleId ??= this.ruleOf.get(p) ?? null;
+    if (this.ruleOf.size > 0) {
+      for (const p of left) ruleId ??= this.ruleOf.get(p) ?? null;
+      for (const p of right) ruleId ??= this.ruleOf.get(p) ?? null;
+    }
     const index = this.proposals.length;
     for (const p of left) {
       p.takenIn = this.pass;
@@ -129,16 +162,27 @@ class Run {
       p.proposal = index;
     }
     this.proposals.push({
-      left: left.map((p) => p.record.id),
-      right: right.map((p) => p.record.id),
+      left: idsOf(left),
+      right: idsOf(right),
       confidence,
       decision: confidence >= thresholds.auto ? "auto" : "suggest",
       level,
-      signals: breakdownOf(scores, this.w),
+      signals: this.breakdowns.get(scores),
       difference: differenceUnits === 0 ? "0" : formatUnits(differenceUnits),
       currency,
       ruleId,
-      reason: reasonFor({ ...facts, level, scores, differenceUnits, currency, leftCount: left.length, rightCount: right.length }),
+      reason: this.reasons.reason({
+        level,
+        scores,
+        key: facts.key,
+        businessDays: facts.businessDays,
+        differenceUnits,
+        currency,
+        leftCount: left.length,
+        rightCount: right.length,
+        groupKey: facts.groupKey,
+        rivals: facts.rivals,
+      }),
     });
     return true;
   }
@@ -154,9 +198,10 @@ class Run {
       let chosenKey = "";
       let bestZ = -Infinity;
       let secondZ = -Infinity;
-      for (const k of l.keys) {
-        const rs = this.rightKeys.get(k.key);
-        if (!rs || rs.length !== 1 || this.leftKeys.get(k.key)!.length !== 1) continue;
+      for (let i = 0; i < l.keys.length; i++) {
+        const k = l.keys[i];
+        const rs = this.rightKeys[l.keyIds[i]];
+        if (!rs || rs.length !== 1 || this.leftKeys[l.keyIds[i]]!.length !== 1) continue;
         const r = rs[0];
         if (!this.free(r) || r === chosen || isRejected(l, r) || Math.abs(l.bday - r.bday) > keyWindow) continue;
         if (!scorePair(l, r, this.tolerance, this.window, this.s) || this.s.reference < 1) continue;
@@ -175,9 +220,9 @@ class Run {
       if (best.amount < 1 && this.quotesOthers(l, chosen, this.rightKeys)) continue;
       // The right record may hold another key that points, just as uniquely, at another left record.
       let rivals = secondZ >= bestZ - AMBIGUITY_MARGIN ? 1 : 0;
-      for (const k of chosen.keys) {
-        const ls = this.leftKeys.get(k.key);
-        if (ls && ls.length === 1 && ls[0] !== l && this.free(ls[0]) && this.rightKeys.get(k.key)!.length === 1) rivals++;
+      for (const id of chosen.keyIds) {
+        const ls = this.leftKeys[id];
+        if (ls && ls.length === 1 && ls[0] !== l && this.free(ls[0]) && this.rightKeys[id]!.length === 1) rivals++;
       }
       this.propose([l], [chosen], "exact", best, bestZ, { key: chosenKey, businessDays: Math.abs(l.bday - chosen.bday), rivals });
     }
@@ -185,8 +230,8 @@ class Run {
 
   /** Whether another of `p`'s keys points at a free record on the other side other than `partner`. */
   private quotesOthers(p: Prepared, partner: Prepared, otherKeys: KeyIndex): boolean {
-    for (const k of p.keys) {
-      const holders = otherKeys.get(k.key);
+    for (const id of p.keyIds) {
+      const holders = otherKeys[id];
       if (holders) for (const h of holders) if (h !== partner && this.free(h)) return true;
     }
     return false;
@@ -242,25 +287,19 @@ class Run {
   }
 
   /** Free records of `side` in `currency` whose amount is within the widest tolerance of `units`, near `bday`. */
-  private inRange(side: Prepared[], currency: string, units: number, bday: number, order = side === this.left ? this.leftOrder() : this.rightOrder()): Prepared[] {
-    const list = order.get(currency);
-    if (!list) return [];
+  private inRange(side: Prepared[], currency: string, units: number, bday: number, index = side === this.left ? this.leftWindow() : this.rightWindow()): Prepared[] {
     const bound = Math.max(this.widest.absoluteUnits, 2 * allowedDifference({ absoluteUnits: 0, percentMillionths: this.widest.percentMillionths }, units, units));
-    const out: Prepared[] = [];
-    for (let i = lowerBound(list, units - bound); i < list.length && list[i].units <= units + bound && out.length < 50; i++) {
-      const c = list[i];
-      if (this.free(c) && Math.abs(c.bday - bday) <= this.window) out.push(c);
-    }
-    return out;
+    return inWindow(index, currency, units - bound, units + bound, bday, this.window, 50);
   }
 
-  private leftOrderCache: ReturnType<typeof amountOrder> | null = null;
-  private rightOrderCache: ReturnType<typeof amountOrder> | null = null;
-  private leftOrder() {
-    return (this.leftOrderCache ??= amountOrder(this.left.filter((p) => this.free(p))));
+  /** The records free when first asked for, by day and amount (inRange skips those taken since). */
+  private leftWindowCache: WindowIndex | null = null;
+  private rightWindowCache: WindowIndex | null = null;
+  private leftWindow() {
+    return (this.leftWindowCache ??= windowIndex(this.left.filter((p) => this.free(p))));
   }
-  private rightOrder() {
-    return (this.rightOrderCache ??= amountOrder(this.right.filter((p) => this.free(p))));
+  private rightWindow() {
+    return (this.rightWindowCache ??= windowIndex(this.right.filter((p) => this.free(p))));
   }
 
   /**
@@ -318,8 +357,8 @@ class Run {
    */
   fuzzy(): void {
     this.pass = 6;
-    this.rightOrderCache = null;
-    const order = this.rightOrder();
+    this.rightWindowCache = null;
+    const order = this.rightWindow();
     const pairs: PairCandidate[] = [];
     const perLeft = 8;
     for (const l of this.left) {
@@ -376,6 +415,51 @@ class Run {
     }
   }
 
+  /**
+   * The `max` records of `block` (one counterparty's free records on the other side, in canonical
+   * order) nearest to `one` in business days within the group window, then in canonical order,
+   * that could be part of its amount: free, same direction, smaller, not rejected with it. Walks
+   * outward from `one`'s day through the block sorted by day, so a large block (a frequent name
+   * prefix) costs what is near, not its whole length.
+   */
+  private nearest(one: Prepared, block: Prepared[], max: number): Prepared[] {
+    let byDay = this.blocksByDay.get(block);
+    if (!byDay) {
+      byDay = [...block].sort((a, b) => a.bday - b.bday || a.order - b.order);
+      this.blocksByDay.set(block, byDay);
+    }
+    const out: Prepared[] = [];
+    const level: Prepared[] = [];
+    let lo = 0;
+    let hi = byDay.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byDay[mid].bday < one.bday) lo = mid + 1;
+      else hi = mid;
+    }
+    let down = lo - 1;
+    let up = lo;
+    const negative = one.units < 0;
+    const size = Math.abs(one.units);
+    while (out.length < max) {
+      const dDown = down >= 0 ? one.bday - byDay[down].bday : Infinity;
+      const dUp = up < byDay.length ? byDay[up].bday - one.bday : Infinity;
+      const d = dDown < dUp ? dDown : dUp;
+      if (d > this.groupWindow) break;
+      level.length = 0;
+      for (; down >= 0 && one.bday - byDay[down].bday === d; down--) level.push(byDay[down]);
+      for (; up < byDay.length && byDay[up].bday - one.bday === d; up++) level.push(byDay[up]);
+      level.sort((a, b) => a.order - b.order);
+      for (const c of level) {
+        if (out.length >= max) break;
+        if (this.free(c) && (c.units < 0) === negative && Math.abs(c.units) < size && !(one.side === "left" ? isRejected(one, c) : isRejected(c, one))) out.push(c);
+      }
+    }
+    return out;
+  }
+
+  private readonly blocksByDay = new Map<Prepared[], Prepared[]>();
+
   private subsetOf(one: Prepared, many: Prepared[]) {
     const values: number[] = [];
     for (const m of many) {
@@ -416,10 +500,7 @@ class Run {
         if (!this.free(one) || counterpartyOf(one) === "") continue;
         const block = otherBlocks.get(`${one.currency}\u0000${counterpartyBlock(counterpartyOf(one))}`);
         if (!block) continue;
-        const near = block
-          .filter((c) => this.free(c) && (c.units < 0) === (one.units < 0) && Math.abs(c.units) < Math.abs(one.units) && Math.abs(c.bday - one.bday) <= this.groupWindow && !(one.side === "left" ? isRejected(one, c) : isRejected(c, one)))
-          .sort((a, b) => Math.abs(a.bday - one.bday) - Math.abs(b.bday - one.bday) || a.order - b.order)
-          .slice(0, 16);
+        const near = this.nearest(one, block, 16);
         if (near.length < 2) continue;
         const found = this.subsetOf(one, near);
         if (!found || found.solutions.length === 0) continue;
@@ -470,6 +551,12 @@ class Run {
     }
     return out;
   }
+}
+
+function idsOf(records: Prepared[]): string[] {
+  const ids = new Array<string>(records.length);
+  for (let i = 0; i < records.length; i++) ids[i] = records[i].record.id;
+  return ids;
 }
 
 function widestGap(ls: Prepared[], rs: Prepared[]): number {

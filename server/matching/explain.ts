@@ -58,6 +58,32 @@ export function reasonFor(f: ReasonFacts): string {
   return text;
 }
 
+const LEVELS: MatchLevel[] = ["exact", "amount_date", "fuzzy"];
+const HOLE = "\u0001";
+
+/**
+ * reasonFor with the sentences of pairs remembered: most proposals of a run say one of a few
+ * hundred things (same amount, n business days apart, same counterparty), so each is built once
+ * per run; an exact match's text is the remembered one with its key put in.
+ */
+export class ReasonCache {
+  private readonly texts = new Map<number, string[]>();
+
+  reason(f: ReasonFacts): string {
+    const level = LEVELS.indexOf(f.level);
+    if (level < 0 || f.differenceUnits !== 0 || f.rivals > 20 || f.businessDays > 1000 || f.businessDays < 0) return reasonFor(f);
+    const c = f.scores.counterparty;
+    const names = c >= 0.99 ? 0 : c >= 0.9 ? 1 : c > 0.5 ? 2 : c < 0.5 ? 3 : 4;
+    const key = (((level * 5 + names) * 2 + (f.scores.reference === 1 ? 1 : 0)) * 1001 + f.businessDays) * 21 + f.rivals;
+    let parts = this.texts.get(key);
+    if (!parts) {
+      parts = (f.level === "exact" ? reasonFor({ ...f, key: HOLE }) : reasonFor(f)).split(HOLE);
+      this.texts.set(key, parts);
+    }
+    return parts.length === 1 ? parts[0] : parts[0] + (f.key ?? "the same reference") + parts[1];
+  }
+}
+
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export type ExplainContext = {
@@ -82,39 +108,51 @@ const POOL_LIMIT = 6;
  * amounts in the same currency, and records sharing a reference key.
  */
 export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
-  const pool = new Set<Prepared>();
-  for (const k of p.keys) {
-    const holders = ctx.otherKeys.get(k.key);
-    if (holders) for (let i = 0; i < holders.length && pool.size < 2; i++) pool.add(holders[i]);
+  // At most POOL_LIMIT records, in the order found (a Set's order), without a Set per record.
+  const pool: Prepared[] = [];
+  for (const id of p.keyIds) {
+    const holders = ctx.otherKeys[id];
+    if (holders) for (let i = 0; i < holders.length && pool.length < 2; i++) addOnce(pool, holders[i]);
   }
   const same = ctx.otherAmounts.get(p.currency)?.get(p.units);
   if (same) {
     // Nearest dates first: the bucket is in canonical (date) order.
     let best = 0;
     for (let i = 1; i < same.length; i++) if (Math.abs(same[i].bday - p.bday) < Math.abs(same[best].bday - p.bday)) best = i;
-    for (let d = 0; d < same.length && pool.size < 4; d++) {
-      if (best - d >= 0) pool.add(same[best - d]);
-      if (d > 0 && best + d < same.length) pool.add(same[best + d]);
+    for (let d = 0; d < same.length && pool.length < 4; d++) {
+      if (best - d >= 0) addOnce(pool, same[best - d]);
+      if (d > 0 && best + d < same.length) addOnce(pool, same[best + d]);
     }
   }
   const ordered = ctx.otherOrder.get(p.currency);
   if (ordered && ordered.length > 0) {
     const at = lowerBound(ordered, p.units);
-    for (let d = 0; pool.size < POOL_LIMIT && (at - d - 1 >= 0 || at + d < ordered.length) && d < POOL_LIMIT; d++) {
-      if (at + d < ordered.length) pool.add(ordered[at + d]);
-      if (at - d - 1 >= 0) pool.add(ordered[at - d - 1]);
+    for (let d = 0; pool.length < POOL_LIMIT && (at - d - 1 >= 0 || at + d < ordered.length) && d < POOL_LIMIT; d++) {
+      if (at + d < ordered.length) addOnce(pool, ordered[at + d]);
+      if (at - d - 1 >= 0) addOnce(pool, ordered[at - d - 1]);
     }
   }
-  const scored: Array<NearMiss & { gap: number; days: number; order: number }> = [];
+  const scored: Scored[] = [];
   const s = newScores();
   for (const c of pool) {
     if (c === p) continue;
-    const [l, r] = p.side === "left" ? [p, c] : [c, p];
-    scored.push({ ...nearMiss(l, r, c, ctx, s), gap: Math.abs(c.units - p.units), days: Math.abs(c.bday - p.bday), order: c.order });
+    const miss = p.side === "left" ? nearMiss(p, c, c, ctx, s) : nearMiss(c, p, c, ctx, s);
+    scored.push({ miss, gap: Math.abs(c.units - p.units), days: Math.abs(c.bday - p.bday), order: c.order });
   }
   // Best first; among equals (often all 0: amounts too far apart), the nearest amount, then date.
-  scored.sort((a, b) => b.confidence - a.confidence || a.gap - b.gap || a.days - b.days || a.order - b.order);
-  return { side: p.side, id: p.record.id, nearest: scored.slice(0, 3).map(({ gap: _g, days: _d, order: _o, ...m }) => m) };
+  scored.sort(byNearness);
+  const nearest: NearMiss[] = [];
+  for (let i = 0; i < scored.length && i < 3; i++) nearest.push(scored[i].miss);
+  return { side: p.side, id: p.record.id, nearest };
+}
+
+type Scored = { miss: NearMiss; gap: number; days: number; order: number };
+
+const byNearness = (a: Scored, b: Scored) => b.miss.confidence - a.miss.confidence || a.gap - b.gap || a.days - b.days || a.order - b.order;
+
+function addOnce(pool: Prepared[], c: Prepared): void {
+  for (let i = 0; i < pool.length; i++) if (pool[i] === c) return;
+  pool.push(c);
 }
 
 function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, ctx: ExplainContext, s: Scores): NearMiss {

@@ -68,14 +68,14 @@ export function keyComponents(left: Prepared[], right: Prepared[], leftKeys: Key
     if (rank(ra) < rank(rb)) parent.set(rb, ra);
     else parent.set(ra, rb);
   };
-  const seenKeys = new Set<string>();
+  const seenKeys = new Uint8Array(leftKeys.length);
   for (const p of left) {
     if (p.takenIn !== 0) continue;
-    for (const k of p.keys) {
-      if (seenKeys.has(k.key)) continue;
-      seenKeys.add(k.key);
-      const ls = free(leftKeys.get(k.key));
-      const rs = free(rightKeys.get(k.key));
+    for (const id of p.keyIds) {
+      if (seenKeys[id] === 1) continue;
+      seenKeys[id] = 1;
+      const ls = free(leftKeys[id]);
+      const rs = free(rightKeys[id]);
       if (rs.length === 0 || ls.length > maxPerSide || rs.length > maxPerSide) continue;
       for (const x of ls) union(ls[0], x);
       for (const x of rs) union(ls[0], x);

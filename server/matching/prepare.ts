@@ -1,7 +1,7 @@
 import { AppError } from "@/server/errors";
-import { parseTolerance, unitsOf, type Tolerance } from "./amount-units";
+import { parseTolerance, parseUnits, unitsOf, type Tolerance } from "./amount-units";
 import { businessIndex, parseDay } from "./business-days";
-import { normaliseCounterparty } from "./normalise-counterparty";
+import { nameParts, normaliseCounterparty, type NameParts } from "./normalise-counterparty";
 import { referenceKeys, type ReferenceKey } from "./normalise-reference";
 import type { MatchRecord, MatchSettings, RejectedPair } from "./types";
 
@@ -17,8 +17,12 @@ export type Prepared = {
   /** Business-day index of the date after the expected lag, so a pair's distance is one subtraction. */
   bday: number;
   keys: ReferenceKey[];
+  /** The keys as ids of the run (candidates.ts internKeys), aligned with keys. */
+  keyIds: number[];
   /** Normalised counterparty, computed on first use ("" when there is none). */
   cp: string | null;
+  /** The normalised counterparty's words and trigrams, computed on first use. */
+  cpParts: NameParts | null;
   /** Lower-cased description, computed on first use. */
   desc: string | null;
   /** A set_tolerance rule's tolerance for this record. */
@@ -31,9 +35,16 @@ export type Prepared = {
   proposal: number;
 };
 
+const NO_KEY_IDS: number[] = [];
+
 export function counterpartyOf(p: Prepared): string {
   if (p.cp === null) p.cp = normaliseCounterparty(p.record.counterparty);
   return p.cp;
+}
+
+export function counterpartyPartsOf(p: Prepared): NameParts {
+  if (p.cpParts === null) p.cpParts = nameParts(counterpartyOf(p));
+  return p.cpParts;
 }
 
 export function descriptionOf(p: Prepared): string {
@@ -58,12 +69,14 @@ export function prepareSide(
   const out: Prepared[] = new Array(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    const where = `${side} record ${r.id}`;
     if (typeof r.id !== "string" || r.id === "") throw new AppError("validation", `${side} record #${i + 1} has no id`);
-    if (seen.has(r.id)) throw new AppError("validation", `${where} appears twice on the ${side} side`);
+    if (seen.has(r.id)) throw new AppError("validation", `${side} record ${r.id} appears twice on the ${side} side`);
     seen.add(r.id);
     const day = parseDay(r.date);
-    if (day === null) throw new AppError("validation", `${where}: date "${r.date}" is not an ISO date (yyyy-mm-dd)`);
+    if (day === null) throw new AppError("validation", `${side} record ${r.id}: date "${r.date}" is not an ISO date (yyyy-mm-dd)`);
+    // The error text naming the record is only built for a record that has an error.
+    let units = typeof r.amount === "string" ? parseUnits(r.amount.trim()) : null;
+    if (units === null) units = unitsOf(r.amount, `${side} record ${r.id}`);
     // The expected lag moves the right side's date to where the left side should have it.
     let lag = side === "right" ? settings.lagDays : 0;
     if (lagBySource && r.sourceId != null) lag += (side === "right" ? 1 : -1) * (lagBySource[r.sourceId] ?? 0);
@@ -72,14 +85,16 @@ export function prepareSide(
       record: r,
       side,
       order: 0,
-      units: unitsOf(r.amount, where),
+      units,
       currency: r.currency,
       day,
       bday: businessIndex(day + lag),
       keys: referenceKeys(r.externalId, r.reference, r.description),
+      keyIds: NO_KEY_IDS,
       cp: null,
+      cpParts: null,
       desc: null,
-      tolerance: tol ? parseTolerance(tol, where) : null,
+      tolerance: tol ? parseTolerance(tol, `${side} record ${r.id}`) : null,
       rejected: rejected.get(r.id) ?? null,
       takenIn: 0,
       proposal: -1,

@@ -1,6 +1,6 @@
 import { allowedDifference, widerTolerance, type Tolerance } from "./amount-units";
-import { counterpartyOf, descriptionOf, type Prepared } from "./prepare";
-import { counterpartySimilarity } from "./normalise-counterparty";
+import { counterpartyOf, counterpartyPartsOf, descriptionOf, type Prepared } from "./prepare";
+import { partsSimilarity } from "./normalise-counterparty";
 import { compareKeys } from "./normalise-reference";
 import { SIGNAL_NAMES, type SignalBreakdown, type SignalName, type SignalWeights } from "./types";
 
@@ -46,6 +46,33 @@ export function breakdownOf(s: Scores, w: SignalWeights): SignalBreakdown {
     out[name] = { score, weight: w[name], contribution: round4(w[name] * (2 * score - 1)) };
   }
   return out;
+}
+
+/**
+ * breakdownOf with identical breakdowns shared: a run's proposals have a few hundred distinct
+ * score tuples, so each breakdown object is built once (and frozen, since proposals share it).
+ */
+export class BreakdownCache {
+  private readonly byAmountDate = new Map<number, Map<number, Map<number, SignalBreakdown>>>();
+
+  constructor(private readonly w: SignalWeights) {}
+
+  get(s: Scores): SignalBreakdown {
+    const k1 = Math.round(s.amount * 10_000) * 10_001 + Math.round(s.date * 10_000);
+    const k2 = Math.round(s.reference * 10_000) * 10_001 + Math.round(s.counterparty * 10_000);
+    const k3 = (Math.round(s.description * 10_000) * 10_001 + Math.round(s.groupSize * 10_000)) * 10_001 + Math.round(s.currency * 10_000);
+    let m2 = this.byAmountDate.get(k1);
+    if (!m2) this.byAmountDate.set(k1, (m2 = new Map()));
+    let m3 = m2.get(k2);
+    if (!m3) m2.set(k2, (m3 = new Map()));
+    let b = m3.get(k3);
+    if (!b) {
+      b = breakdownOf(s, this.w);
+      for (const name of SIGNAL_NAMES) Object.freeze(b[name]);
+      m3.set(k3, Object.freeze(b));
+    }
+    return b;
+  }
 }
 
 /** Scores are shown and stored; four decimals are plenty and keep the JSON readable. */
@@ -98,7 +125,8 @@ export function counterpartyScore(a: Prepared, b: Prepared): number {
   const x = counterpartyOf(a);
   const y = counterpartyOf(b);
   if (x === "" || y === "") return 0.5;
-  return counterpartySimilarity(x, y);
+  if (x === y) return 1;
+  return partsSimilarity(counterpartyPartsOf(a), counterpartyPartsOf(b));
 }
 
 /** Equal ignoring case and anything but ASCII letters and digits; no allocation. */
@@ -135,9 +163,16 @@ export function descriptionScore(a: Prepared, b: Prepared): number {
   const da = descriptionOf(a);
   const db = descriptionOf(b);
   if (da !== "" && da === db) return 1;
-  const ca = counterpartyOf(a);
-  const cb = counterpartyOf(b);
-  if ((cb.length >= 4 && da.includes(cb)) || (ca.length >= 4 && db.includes(ca))) return 0.75;
+  // A name is only looked for in a description there is: most records have none, and normalising
+  // a name costs more than everything else about a pair.
+  if (da !== "") {
+    const cb = counterpartyOf(b);
+    if (cb.length >= 4 && da.includes(cb)) return 0.75;
+  }
+  if (db !== "") {
+    const ca = counterpartyOf(a);
+    if (ca.length >= 4 && db.includes(ca)) return 0.75;
+  }
   return 0.5;
 }
 
