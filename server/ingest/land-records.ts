@@ -125,7 +125,7 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
     where exists (select 1 from canonical_transactions c where c.source_id = ${source.id} and c.dedupe_key = s.dedupe_key)`);
   const newCount = accepted - existing;
   const unbalanced = statements.filter((s) => s.balanced === false);
-  const closed = await newLinesInClosedPeriods(tx, ctx, source, meta);
+  const closed = newCount === 0 ? [] : await newLinesInClosedPeriods(tx, ctx, source, meta);
 
   await tx.execute(sql`
     insert into imports (org_id, id, source_id, upload_id, channel, file_name, format, parser_version, new_count, duplicate_count, rejected_count,
@@ -160,7 +160,8 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
   // pages, and a plain INSERT skips ON CONFLICT's speculative insertion (an extra WAL record and
   // index pass per line). Under the source lock no other writer can add these keys meanwhile; if
   // one somehow did, the unique index refuses the whole import rather than skipping the line.
-  const inserted = await tx.execute(sql`
+  // A re-delivered file has nothing new: no second pass over the staged lines.
+  const inserted = newCount === 0 ? { count: 0 } : await tx.execute(sql`
     insert into canonical_transactions (org_id, source_id, import_id, statement_id, external_id, dedupe_key, booked_date, value_date, amount, currency,
       counterparty_name, counterparty_account, reference, description, bank_transaction_code, type, original_amount, original_currency, raw, parser, parser_version)
     select ${ctx.orgId}, ${source.id}, ${importId}, (${`{${statementIds.join(",")}}`}::uuid[])[coalesce(s.statement_index, ${parsed.unassignedStatement}::int) + 1],
