@@ -714,6 +714,8 @@ export async function startXeroSimulator(opts: SimulatorOptions = {}) {
     revokeAll: () => {
       for (const c of clients.keys()) revokeUser(USER.id, c);
     },
+    /** Every token string issued so far (the encryption test searches the database dump for them). */
+    issuedTokenStrings: () => [...accessTokens.keys(), ...refreshTokens.keys()],
     /** Refresh calls per grant (what the single-flight test counts). */
     grantRefreshCalls: () => [...grants.values()].map((g) => ({ grantId: g.id, refreshCalls: g.refreshCalls })),
     registerRedirectUri: (uri: string, clientId = DEFAULT_CLIENT.clientId) => {
