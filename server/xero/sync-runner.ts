@@ -67,13 +67,19 @@ export async function resumeInterruptedSyncs(db: Db, deps: SyncDeps): Promise<st
   return resumed;
 }
 
-/** The hourly incremental sync: one job per active connection (an open job is reused, not doubled). */
-export async function queueScheduledSyncs(db: Db): Promise<{ orgId: string; jobId: string; existing: boolean }[]> {
+export type QueuedSync = { orgId: string; connectionId: string; jobId: string; existing: boolean; error?: string };
+
+/** The hourly incremental sync: one job per active connection (an open job is reused, not doubled). One connection's failure does not stop the others. */
+export async function queueScheduledSyncs(db: Db): Promise<QueuedSync[]> {
   const conns = await db.execute<{ org_id: string; connection_id: string }>(sql`select org_id, connection_id from xero_active_connections()`);
-  const out = [];
+  const out: QueuedSync[] = [];
   for (const c of conns) {
-    const { jobId, existing } = await createSyncJob(db, systemCtx(c.org_id, "xero-schedule"), { connectionId: c.connection_id, kind: "incremental", trigger: "schedule" });
-    out.push({ orgId: c.org_id, jobId, existing });
+    try {
+      const { jobId, existing } = await createSyncJob(db, systemCtx(c.org_id, "xero-schedule"), { connectionId: c.connection_id, kind: "incremental", trigger: "schedule" });
+      out.push({ orgId: c.org_id, connectionId: c.connection_id, jobId, existing });
+    } catch (e) {
+      out.push({ orgId: c.org_id, connectionId: c.connection_id, jobId: "", existing: true, error: e instanceof Error ? e.message : String(e) });
+    }
   }
   return out;
 }
