@@ -11,6 +11,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   const actor = await requireActor();
   const items: NavItem[] = [
     ...AREAS.map((a) => ({ href: `/${a.slug}`, label: a.label, built: false })),
+    { href: "/sync", label: "Sync", built: true },
     { href: "/imports", label: "Imports", built: true },
     { href: "/sources", label: "Sources", built: true },
     { href: "/ledger", label: "Ledger", built: true },

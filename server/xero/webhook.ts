@@ -17,7 +17,7 @@ import { createSyncJob } from "./sync-job";
 export type WebhookDeps = {
   webhookKey: string | null;
   /** Hands a queued job to the background (inline runner or Inngest); must not wait for the sync. */
-  dispatch: (orgId: string, jobId: string) => Promise<void>;
+  dispatch: (orgId: string, jobId: string, connectionId: string) => Promise<void>;
 };
 
 export function verifyXeroSignature(rawBody: string, signature: string | null, key: string): boolean {
@@ -72,7 +72,7 @@ export async function receiveXeroWebhook(db: Db, rawBody: string, signature: str
       const { jobId, existing } = await createSyncJob(db, ctx, { connectionId: c.connection_id, kind: "incremental", trigger: "webhook", resources });
       await inOrg(db, ctx, (tx) => tx.execute(sql`update xero_webhook_events set job_id = ${jobId} where org_id = ${c.org_id} and connection_id = ${c.connection_id} and job_id is null`));
       if (!existing) {
-        await deps.dispatch(c.org_id, jobId);
+        await deps.dispatch(c.org_id, jobId, c.connection_id);
         scheduled.push({ orgId: c.org_id, jobId });
       }
     }
