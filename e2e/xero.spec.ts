@@ -16,6 +16,10 @@ test("connect Xero, map a tenant, full sync, incremental sync of changes, discon
   const harbour = state.orgs.find((o: { name: string }) => o.name === "Harbour Road Trading Ltd");
 
   await page.goto("/settings/xero");
+  await page.getByLabel("Organisation", { exact: true }).selectOption({ label: "Tieout Demo Group" });
+  await page.getByRole("button", { name: "Switch" }).click();
+  await expect(page).toHaveURL(/\/ledger/);
+  await page.goto("/settings/xero");
   await page.getByRole("button", { name: "Connect Xero" }).click();
   await expect(page.getByRole("heading", { name: /wants access to your Xero organisations/ })).toBeVisible();
   await page.getByLabel("Harbour Road Trading Ltd").check();
