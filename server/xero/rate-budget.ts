@@ -18,7 +18,7 @@ export type BudgetOptions = {
   perDay: number;
   appPerMinute: number;
   timeScale?: number;
-  /** Extra simulated ms added to the minute window against clock skew and latency. */
+  /** Wall-clock ms added to the minute window against latency and clock skew. Not scaled: latency does not shrink when a test compresses Xero's minute. */
   guardMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -37,7 +37,7 @@ export class RateBudget {
 
   constructor(readonly opts: BudgetOptions) {
     const scale = opts.timeScale ?? 1;
-    this.minuteMs = (60_000 + (opts.guardMs ?? 1000)) / scale;
+    this.minuteMs = 60_000 / scale + (opts.guardMs ?? 1000);
     this.dayMs = 86_400_000 / scale;
     this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));

@@ -64,12 +64,12 @@ export class XeroApi {
     };
 
     for (;;) {
+      // The token first: a refresh (or a database round trip) between taking a rate slot and sending would let calls bunch up at Xero.
+      const token = await this.deps.accessToken();
       const release = await this.deps.budget.acquire(this.tenantId);
-      let token = "";
       let res: Response;
       let text: string;
       try {
-        token = await this.deps.accessToken();
         this.deps.onCall?.();
         res = await fetchFn(url, {
           headers: {
