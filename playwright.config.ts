@@ -6,6 +6,8 @@ const PORT = Number(process.env.E2E_PORT ?? 3100);
 // A fresh database each run, in the temp folder (reachable by the postgres OS user when run as root).
 const DATA_DIR = path.join(os.tmpdir(), `tieout-e2e-${PORT}`);
 export const BASE_URL = `http://localhost:${PORT}`;
+/** The local Xero simulator npm start runs when no Xero credentials are set (e2e/xero.spec.ts drives its admin API). */
+export const XERO_SIM_PORT = Number(process.env.E2E_XERO_SIM_PORT ?? PORT + 101);
 
 /**
  * End-to-end against the real product: `npm start` on a fresh embedded PostgreSQL (its own data
@@ -32,7 +34,7 @@ export default defineConfig({
     { name: "chromium", use: { ...devices["Desktop Chrome"], channel: undefined }, dependencies: ["setup"], testMatch: /.*\.spec\.ts/ },
   ],
   webServer: {
-    command: `rm -rf ${DATA_DIR} && TIEOUT_DATA_DIR=${DATA_DIR} EMBEDDED_PG_PORT=0 PORT=${PORT} SIGN_IN_LOCK_MINUTES=1 npx tsx scripts/start.ts`,
+    command: `rm -rf ${DATA_DIR} && TIEOUT_DATA_DIR=${DATA_DIR} EMBEDDED_PG_PORT=0 PORT=${PORT} XERO_SIM_PORT=${XERO_SIM_PORT} SIGN_IN_LOCK_MINUTES=1 npx tsx scripts/start.ts`,
     url: `${BASE_URL}/api/health`,
     timeout: 600_000,
     reuseExistingServer: false,

@@ -9,8 +9,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    include: ["server/**/*.test.ts", "test/**/*.test.ts", "inngest/**/*.test.ts"],
-    exclude: ["node_modules", "e2e", ".next", ".data"],
+    include: ["server/**/*.test.ts", "test/**/*.test.ts", "inngest/**/*.test.ts", "e2e/simulators/**/*.test.ts"],
+    // e2e/*.spec.ts are Playwright's; the simulators under e2e/ have vitest tests of their own.
+    exclude: ["node_modules", "e2e/*.spec.ts", "e2e/*.setup.ts", ".next", ".data"],
     environment: "node",
     pool: "forks",
     maxWorkers: 2,

@@ -15,6 +15,9 @@ import { appRoleUrl, enableAppRole, migrateDatabase } from "@/server/db/bootstra
 import { connect } from "@/server/db/client";
 import { DEMO_PASSWORD, DEMO_USERS, isSeeded, seedDemo } from "@/server/demo/seed-demo";
 import { startInlineScheduler } from "@/server/jobs/inline-scheduler";
+import { xeroConfigFromEnv, type XeroEnv } from "@/server/xero/config";
+import { RateBudget } from "@/server/xero/rate-budget";
+import { queueScheduledSyncs, resumeInterruptedSyncs, runSyncJobDetached } from "@/server/xero/sync-runner";
 
 const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
 
@@ -65,12 +68,53 @@ let pg: EmbeddedServer | undefined;
 let app: ChildProcess | undefined;
 let stopping = false;
 let stopScheduler: (() => void) | undefined;
+let simulator: ChildProcess | undefined;
+let xeroTimer: NodeJS.Timeout | undefined;
+
+/**
+ * Without Xero credentials, Xero is the local simulator (e2e/simulators/xero), started here on
+ * loopback with its own client id and this app's callback registered, so the whole connect-and-sync
+ * flow works offline. Its admin API (/__sim/…) can change its data between syncs.
+ */
+async function startXeroSimulator(appPort: number): Promise<Record<string, string>> {
+  const port = await freePort(Number(process.env.XERO_SIM_PORT ?? 3201));
+  const callback = `http://localhost:${appPort}/api/xero/callback`;
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "e2e/simulators/xero/main.ts")], {
+    env: { ...process.env, XERO_SIM_PORT: String(port), XERO_SIM_REDIRECT_URIS: `${callback},http://127.0.0.1:${appPort}/api/xero/callback` },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  simulator = child;
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    child.stdout!.on("data", (d) => {
+      buf += d;
+      const line = buf.split("\n").find((l) => l.includes("xeroSimulator"));
+      if (line) resolve(JSON.parse(line).xeroSimulator);
+    });
+    child.once("exit", (code) => reject(new Error(`the Xero simulator exited (${code})`)));
+  });
+  console.log(`No Xero credentials: Xero is the local simulator at ${url}`);
+  return {
+    XERO_CLIENT_ID: "TIEOUTSIMCLIENT00000000000000000",
+    XERO_CLIENT_SECRET: "tieout-simulator-secret",
+    XERO_ISSUER: url,
+    XERO_AUTHORIZE_URL: `${url}/identity/connect/authorize`,
+    XERO_TOKEN_URL: `${url}/connect/token`,
+    XERO_REVOCATION_URL: `${url}/connect/revocation`,
+    XERO_CONNECTIONS_URL: `${url}/connections`,
+    XERO_API_BASE: `${url}/api.xro/2.0`,
+    XERO_REDIRECT_URI: callback,
+    XERO_SIMULATED: "1",
+  };
+}
 
 async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   console.log("\nStopping Tieout…");
   stopScheduler?.();
+  if (xeroTimer) clearInterval(xeroTimer);
+  if (simulator && simulator.exitCode === null) simulator.kill("SIGTERM");
   if (app && app.exitCode === null) {
     app.kill("SIGTERM");
     await new Promise((r) => app!.once("exit", r));
@@ -130,6 +174,26 @@ async function main() {
 
   const port = await freePort(Number(process.env.PORT ?? 3000));
   if (process.env.PORT && String(port) !== process.env.PORT) console.log(`Port ${process.env.PORT} is taken; using ${port}.`);
+
+  // Xero: the configured one, or the local simulator. Tokens are sealed under XERO_TOKEN_KEYS, or
+  // under a key generated on first run and kept in .data/ (rotate with scripts/xero-rewrap-tokens.ts).
+  if (!process.env.XERO_CLIENT_ID) Object.assign(env, await startXeroSimulator(port));
+  env.XERO_TOKEN_KEYS ??= `local1:${Buffer.from(localSecret("xero-token-key"), "hex").toString("base64")}`;
+  env.XERO_WEBHOOK_KEY ??= localSecret("xero-webhook-key", 24);
+  env.AUTH_URL ??= `http://localhost:${port}`;
+  const xeroConfig = xeroConfigFromEnv(env as XeroEnv);
+  if (xeroConfig && !process.env.INNGEST_EVENT_KEY && !process.env.INNGEST_DEV) {
+    // Without Inngest: resume syncs a previous run left unfinished, and queue an incremental sync of every connection hourly.
+    const deps = { config: xeroConfig, budget: new RateBudget({ ...xeroConfig.limits, timeScale: xeroConfig.timeScale }) };
+    const resumed = await resumeInterruptedSyncs(appDb.db, deps);
+    if (resumed.length) console.log(`Resuming ${resumed.length} unfinished Xero sync(s).`);
+    xeroTimer = setInterval(() => {
+      void queueScheduledSyncs(appDb.db)
+        .then((queued) => queued.filter((q) => !q.existing).forEach((q) => void runSyncJobDetached(appDb.db, q.orgId, q.jobId, deps)))
+        .catch((e) => console.error("hourly Xero sync could not be queued:", String(e)));
+    }, 3_600_000);
+    xeroTimer.unref();
+  }
   const server = spawn(process.execPath, [nextBin, "start", "-p", String(port), "-H", process.env.HOST ?? "127.0.0.1"], { stdio: ["ignore", "inherit", "inherit"], env: { ...env, AUTH_URL: process.env.AUTH_URL ?? `http://localhost:${port}` } });
   server.once("exit", (code) => void shutdown(code ?? 0));
   app = server;

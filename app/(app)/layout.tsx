@@ -17,6 +17,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
     { href: "/approvals", label: "Approvals", built: true, badge: waiting },
     { href: "/periods", label: "Period close", built: true },
     ...AREAS.map((a) => ({ href: `/${a.slug}`, label: a.label, built: false })),
+    { href: "/sync", label: "Sync", built: true },
     { href: "/imports", label: "Imports", built: true },
     { href: "/sources", label: "Sources", built: true },
     { href: "/ledger", label: "Ledger", built: true },

@@ -4,3 +4,4 @@ export * from "./audit";
 export * from "./checks";
 export * from "./ingest";
 export * from "./approvals";
+export * from "./xero";

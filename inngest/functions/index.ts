@@ -1,4 +1,5 @@
 import { nightlyTrialBalance } from "./nightly-trial-balance";
+import { xeroHourlySync, xeroSync } from "./xero-sync";
 
 /** Every function this app serves at /api/inngest. */
-export const functions = [nightlyTrialBalance];
+export const functions = [nightlyTrialBalance, xeroSync, xeroHourlySync];

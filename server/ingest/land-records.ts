@@ -37,7 +37,7 @@ export type ImportSummary = {
   warnings: string[];
 };
 
-export type LandingMeta = { channel: "file" | "webhook"; fileName: string | null; uploadId: string | null; startedAt: number };
+export type LandingMeta = { channel: "file" | "webhook" | "xero"; fileName: string | null; uploadId: string | null; startedAt: number };
 
 /** Serialises writers of one source's lines until commit (re-entrant within a transaction). */
 export async function lockSourceImports(tx: Db, sourceId: string): Promise<void> {

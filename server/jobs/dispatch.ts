@@ -89,6 +89,13 @@ export function createDispatcher(config: JobsConfig): Dispatcher {
             const run = await runTrialBalanceJob(config.db(), { orgId, asOf: asOf ?? todayUtc(now()), trigger: "manual", requestedBy });
             return { mode: "inline", event: event.name, runs: [run] };
           }
+          case "tieout/xero.sync.requested": {
+            // A sync takes minutes: it runs detached, its rows are the progress the page polls.
+            const { runSyncJobDetached } = await import("@/server/xero/sync-runner");
+            const { syncDeps } = await import("@/server/xero/runtime");
+            void runSyncJobDetached(config.db(), event.data.orgId, event.data.jobId, syncDeps());
+            return { mode: "inline", event: event.name, runs: [] };
+          }
         }
       } catch (e) {
         log.error("inline job failed", { event: event.name, orgId: event.data.orgId, error: e instanceof AppError ? `${e.code}: ${e.message}` : String(e) });

@@ -16,6 +16,8 @@ export const JOB_EVENT_SCHEMAS = {
     /** The signed-in user who asked, recorded in the run and its audit event. */
     requestedBy: z.guid().optional(),
   }),
+  /** Run (or continue) one queued Xero sync job; connectionId keys the one-at-a-time concurrency. */
+  "tieout/xero.sync.requested": z.object({ orgId: z.guid(), jobId: z.guid(), connectionId: z.guid() }),
 } as const;
 
 export type JobEventName = keyof typeof JOB_EVENT_SCHEMAS;
@@ -23,6 +25,7 @@ export type JobEventData<N extends JobEventName> = z.infer<(typeof JOB_EVENT_SCH
 export type JobEvent = { [N in JobEventName]: { name: N; data: JobEventData<N>; /** dedupe key (Inngest: 24 h) */ id?: string } }[JobEventName];
 
 export const TRIAL_BALANCE_REQUESTED = "tieout/checks.trial-balance.requested" satisfies JobEventName;
+export const XERO_SYNC_REQUESTED = "tieout/xero.sync.requested" satisfies JobEventName;
 
 /** Today's date in UTC, the default asOf of scheduled and unqualified runs. */
 export function todayUtc(now: Date = new Date()): string {

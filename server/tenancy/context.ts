@@ -32,6 +32,10 @@ const PERMISSIONS = {
   "checks.run": ["admin", "accountant"],
   "sources.manage": ["admin", "accountant"],
   "imports.run": ["admin", "accountant"],
+  /** Connect and disconnect Xero, map its organisations to entities. */
+  "xero.manage": ["admin"],
+  /** Start, cancel and retry Xero syncs. */
+  "xero.sync": ["admin", "accountant"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
