@@ -1,6 +1,6 @@
 import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
-import { amountIndex, amountOrder, internKeys, inWindow, keyIndex, windowIndex, type AmountIndex, type KeyIndex, type WindowIndex } from "./candidates";
+import { AmountIndex, internKeys, inWindow, keyIndex, windowIndex, type KeyIndex, type WindowIndex } from "./candidates";
 import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
 import { applyRules } from "./rules";
@@ -113,8 +113,8 @@ class Run {
     const keyCount = internKeys([left, right]);
     this.leftKeys = keyIndex(left, keyCount);
     this.rightKeys = keyIndex(right, keyCount);
-    this.leftAmounts = amountIndex(left);
-    this.rightAmounts = amountIndex(right);
+    this.leftAmounts = new AmountIndex(left);
+    this.rightAmounts = new AmountIndex(right);
     let widest = this.tolerance;
     for (const side of [left, right]) for (const p of side) if (p.tolerance) widest = widerTolerance(widest, p.tolerance);
     this.widest = widest;
@@ -259,8 +259,9 @@ class Run {
         for (const m of members) if (m.bday > latest.bday) latest = m;
         // Candidates: the exact sum, else anything within the tolerance of it.
         const candidates: Prepared[] = [];
-        const exact = otherAmounts.get(members[0].currency)?.get(sum);
-        if (exact) for (const c of exact) if (this.free(c)) candidates.push(c);
+        if (otherAmounts.find(members[0].currency, sum)) {
+          for (let i = otherAmounts.lo; i < otherAmounts.hi; i++) if (this.free(otherAmounts.records[i])) candidates.push(otherAmounts.records[i]);
+        }
         if (candidates.length === 0) candidates.push(...this.inRange(other, members[0].currency, sum, latest.bday));
         let chosen: Prepared | null = null;
         let bestZ = -Infinity;
@@ -313,11 +314,15 @@ class Run {
     const best = newScores();
     for (const l of this.left) {
       if (!this.free(l)) continue;
-      const bucket = this.rightAmounts.get(l.currency)?.get(l.units);
-      if (!bucket) continue;
+      const rightAmounts = this.rightAmounts;
+      if (!rightAmounts.find(l.currency, l.units)) continue;
+      const bucket = rightAmounts.records;
+      const lo = rightAmounts.lo;
+      const hi = rightAmounts.hi;
       let chosen: Prepared | null = null;
       let bestZ = -Infinity;
-      for (const r of bucket) {
+      for (let i = lo; i < hi; i++) {
+        const r = bucket[i];
         if (!this.free(r) || Math.abs(l.bday - r.bday) > this.window || isRejected(l, r)) continue;
         if (!scorePair(l, r, this.tolerance, this.window, this.s)) continue;
         const z = evidence(this.s, this.w);
@@ -330,14 +335,20 @@ class Run {
       if (!chosen) continue;
       // Rivals on the right: other records of the bucket (free, or taken in this pass) nearly as good.
       let rivals = 0;
-      for (const r of bucket) {
+      for (let i = lo; i < hi; i++) {
+        const r = bucket[i];
         if (r === chosen || !this.rival(r) || Math.abs(l.bday - r.bday) > this.window || isRejected(l, r)) continue;
         if (scorePair(l, r, this.tolerance, this.window, this.t) && evidence(this.t, this.w) >= bestZ - AMBIGUITY_MARGIN) rivals++;
       }
-      const lefts = this.leftAmounts.get(l.currency)!.get(l.units)!;
+      const leftAmounts = this.leftAmounts;
+      leftAmounts.find(l.currency, l.units);
+      const lefts = leftAmounts.records;
+      const leftsLo = leftAmounts.lo;
+      const leftsHi = leftAmounts.hi;
       let waitForBetter = false;
-      if (lefts.length > 1) {
-        for (const o of lefts) {
+      if (leftsHi - leftsLo > 1) {
+        for (let i = leftsLo; i < leftsHi; i++) {
+          const o = lefts[i];
           if (o === l || !this.rival(o) || Math.abs(o.bday - chosen.bday) > this.window || isRejected(o, chosen)) continue;
           if (!scorePair(o, chosen, this.tolerance, this.window, this.t)) continue;
           const z = evidence(this.t, this.w);
@@ -525,13 +536,12 @@ class Run {
   }
 
   unmatched() {
-    const ctxFor = (otherSide: Prepared[], otherAmounts: AmountIndex, otherKeys: KeyIndex) => ({
+    const ctxFor = (otherAmounts: AmountIndex, otherKeys: KeyIndex) => ({
       weights: this.w,
       tolerance: this.tolerance,
       window: this.window,
       suggest: this.settings.thresholds.suggest,
       otherAmounts,
-      otherOrder: amountOrder(otherSide),
       otherKeys,
       takenBy: (p: Prepared) => {
         const proposal = this.proposals[p.proposal];
@@ -542,11 +552,11 @@ class Run {
     const leftFree = this.left.filter((p) => this.free(p));
     const rightFree = this.right.filter((p) => this.free(p));
     if (leftFree.length > 0) {
-      const ctx = ctxFor(this.right, this.rightAmounts, this.rightKeys);
+      const ctx = ctxFor(this.rightAmounts, this.rightKeys);
       for (const p of leftFree) out.push(explainUnmatched(p, ctx));
     }
     if (rightFree.length > 0) {
-      const ctx = ctxFor(this.left, this.leftAmounts, this.leftKeys);
+      const ctx = ctxFor(this.leftAmounts, this.leftKeys);
       for (const p of rightFree) out.push(explainUnmatched(p, ctx));
     }
     return out;
