@@ -1,3 +1,4 @@
+import type { ReferenceKey } from "./normalise-reference";
 import type { Prepared } from "./prepare";
 
 /**
@@ -126,41 +127,101 @@ export class AmountIndex {
 }
 
 /**
- * Reference keys as small integers: each distinct key string of a run is looked up once here, and
- * every later probe (exact pass, groups, explanations) is an array access by id.
+ * Reference keys as small integers: each distinct key string of a run is looked up once, while
+ * its record is prepared (the string was just made, so it is still in cache), and every later
+ * probe (exact pass, groups, explanations) is an array access by id. An open-addressing table
+ * over typed arrays (FNV-1a of the key's char codes, linear probing), not a Map: a run has about
+ * one distinct key per record.
  */
-export function internKeys(sides: Prepared[][]): number {
-  const ids = new Map<string, number>();
-  for (const side of sides) {
-    for (const p of side) {
-      const n = p.keys.length;
-      if (n === 0) continue;
-      const keyIds = new Array<number>(n);
-      for (let i = 0; i < n; i++) {
-        const key = p.keys[i].key;
-        let id = ids.get(key);
-        if (id === undefined) ids.set(key, (id = ids.size));
-        keyIds[i] = id;
-      }
-      p.keyIds = keyIds;
-    }
+export class KeyInterner {
+  private table = new Int32Array(1024); // id + 1, 0 = empty
+  private hashes = new Int32Array(512);
+  private readonly strings: string[] = [];
+
+  get count(): number {
+    return this.strings.length;
   }
-  return ids.size;
+
+  idsOf(keys: ReferenceKey[]): number[] {
+    const ids = new Array<number>(keys.length);
+    for (let i = 0; i < keys.length; i++) ids[i] = this.idOf(keys[i].key);
+    return ids;
+  }
+
+  idOf(key: string): number {
+    let h = 0x811c9dc5 | 0;
+    for (let j = 0; j < key.length; j++) h = Math.imul(h ^ key.charCodeAt(j), 16777619);
+    const table = this.table;
+    const mask = table.length - 1;
+    let slot = h & mask;
+    for (;;) {
+      const e = table[slot];
+      if (e === 0) break;
+      if (this.hashes[e - 1] === h && this.strings[e - 1] === key) return e - 1;
+      slot = (slot + 1) & mask;
+    }
+    const id = this.strings.length;
+    this.strings.push(key);
+    if (id >= this.hashes.length) {
+      const grown = new Int32Array(this.hashes.length * 2);
+      grown.set(this.hashes);
+      this.hashes = grown;
+    }
+    this.hashes[id] = h;
+    table[slot] = id + 1;
+    if (2 * this.strings.length > table.length) this.grow();
+    return id;
+  }
+
+  private grow(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let id = 0; id < this.strings.length; id++) {
+      let slot = this.hashes[id] & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = id + 1;
+    }
+    this.table = table;
+  }
 }
 
-/** The records holding each key id (in canonical order), undefined where a side has none. */
-export type KeyIndex = Array<Prepared[] | undefined>;
+/**
+ * The records holding each key id, in canonical order: the holders of id are
+ * records[start[id]] .. records[start[id + 1] − 1]. One flat array per side, not an array per key.
+ */
+export class KeyIndex {
+  readonly start: Int32Array;
+  readonly records: Prepared[];
 
-export function keyIndex(records: Prepared[], keyCount: number): KeyIndex {
-  const index: KeyIndex = new Array(keyCount).fill(undefined);
-  for (const p of records) {
-    for (const id of p.keyIds) {
-      const bucket = index[id];
-      if (bucket) bucket.push(p);
-      else index[id] = [p];
-    }
+  constructor(side: Prepared[], readonly keyCount: number) {
+    const start = new Int32Array(keyCount + 1);
+    let total = 0;
+    for (const p of side) for (const id of p.keyIds) start[id + 1]++;
+    for (let id = 0; id < keyCount; id++) start[id + 1] += start[id];
+    total = start[keyCount];
+    const fill = start.slice(0, keyCount);
+    const records = new Array<Prepared>(total);
+    for (const p of side) for (const id of p.keyIds) records[fill[id]++] = p;
+    this.start = start;
+    this.records = records;
   }
-  return index;
+
+  /** How many records of the side hold key `id`. */
+  count(id: number): number {
+    return this.start[id + 1] - this.start[id];
+  }
+
+  /** The first (in canonical order) record holding key `id`; only where count(id) > 0. */
+  first(id: number): Prepared {
+    return this.records[this.start[id]];
+  }
+
+  /** The free records holding key `id`. */
+  free(id: number): Prepared[] {
+    const out: Prepared[] = [];
+    for (let i = this.start[id]; i < this.start[id + 1]; i++) if (this.records[i].takenIn === 0) out.push(this.records[i]);
+    return out;
+  }
 }
 
 /** Index of the first record with units ≥ `units`. */

@@ -1,6 +1,6 @@
 import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
-import { AmountIndex, internKeys, inWindow, keyIndex, windowIndex, type KeyIndex, type WindowIndex } from "./candidates";
+import { AmountIndex, inWindow, KeyIndex, KeyInterner, windowIndex, type WindowIndex } from "./candidates";
 import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
 import { applyRules } from "./rules";
@@ -38,10 +38,11 @@ export function matchRecords(input: MatchInput): MatchResult {
   const r = applyRules(input.right, rules, "right");
   phases.lap("rules");
   const rejected = rejectedBySide(input.rejected);
-  const leftPrepared = prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left);
-  const rightPrepared = prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right);
+  const interner = new KeyInterner();
+  const leftPrepared = prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left, interner);
+  const rightPrepared = prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right, interner);
   phases.lap("prepare");
-  const run = new Run(settings, leftPrepared, rightPrepared, [...l.outcomes, ...r.outcomes]);
+  const run = new Run(settings, leftPrepared, rightPrepared, interner.count, [...l.outcomes, ...r.outcomes]);
   phases.lap("indexes");
   run.exactKeys();
   phases.lap("exact");
@@ -104,15 +105,15 @@ class Run {
     private readonly settings: MatchSettings,
     private readonly left: Prepared[],
     private readonly right: Prepared[],
+    keyCount: number,
     outcomes: MatchResult["ruleOutcomes"],
   ) {
     this.tolerance = parseTolerance(settings.amountTolerance, "settings");
     this.breakdowns = new BreakdownCache(settings.weights);
     this.window = settings.dateWindowBusinessDays;
     this.groupWindow = Math.max(3 * this.window, 5);
-    const keyCount = internKeys([left, right]);
-    this.leftKeys = keyIndex(left, keyCount);
-    this.rightKeys = keyIndex(right, keyCount);
+    this.leftKeys = new KeyIndex(left, keyCount);
+    this.rightKeys = new KeyIndex(right, keyCount);
     this.leftAmounts = new AmountIndex(left);
     this.rightAmounts = new AmountIndex(right);
     let widest = this.tolerance;
@@ -200,9 +201,9 @@ class Run {
       let secondZ = -Infinity;
       for (let i = 0; i < l.keys.length; i++) {
         const k = l.keys[i];
-        const rs = this.rightKeys[l.keyIds[i]];
-        if (!rs || rs.length !== 1 || this.leftKeys[l.keyIds[i]]!.length !== 1) continue;
-        const r = rs[0];
+        const id = l.keyIds[i];
+        if (this.rightKeys.count(id) !== 1 || this.leftKeys.count(id) !== 1) continue;
+        const r = this.rightKeys.first(id);
         if (!this.free(r) || r === chosen || isRejected(l, r) || Math.abs(l.bday - r.bday) > keyWindow) continue;
         if (!scorePair(l, r, this.tolerance, this.window, this.s) || this.s.reference < 1) continue;
         const z = evidence(this.s, this.w);
@@ -221,8 +222,9 @@ class Run {
       // The right record may hold another key that points, just as uniquely, at another left record.
       let rivals = secondZ >= bestZ - AMBIGUITY_MARGIN ? 1 : 0;
       for (const id of chosen.keyIds) {
-        const ls = this.leftKeys[id];
-        if (ls && ls.length === 1 && ls[0] !== l && this.free(ls[0]) && this.rightKeys[id]!.length === 1) rivals++;
+        if (this.leftKeys.count(id) !== 1) continue;
+        const o = this.leftKeys.first(id);
+        if (o !== l && this.free(o) && this.rightKeys.count(id) === 1) rivals++;
       }
       this.propose([l], [chosen], "exact", best, bestZ, { key: chosenKey, businessDays: Math.abs(l.bday - chosen.bday), rivals });
     }
@@ -231,8 +233,10 @@ class Run {
   /** Whether another of `p`'s keys points at a free record on the other side other than `partner`. */
   private quotesOthers(p: Prepared, partner: Prepared, otherKeys: KeyIndex): boolean {
     for (const id of p.keyIds) {
-      const holders = otherKeys[id];
-      if (holders) for (const h of holders) if (h !== partner && this.free(h)) return true;
+      for (let i = otherKeys.start[id]; i < otherKeys.start[id + 1]; i++) {
+        const h = otherKeys.records[i];
+        if (h !== partner && this.free(h)) return true;
+      }
     }
     return false;
   }

@@ -110,8 +110,8 @@ export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
   // At most POOL_LIMIT records, in the order found (a Set's order), without a Set per record.
   const pool: Prepared[] = [];
   for (const id of p.keyIds) {
-    const holders = ctx.otherKeys[id];
-    if (holders) for (let i = 0; i < holders.length && pool.length < 2; i++) addOnce(pool, holders[i]);
+    const keys = ctx.otherKeys;
+    for (let i = keys.start[id]; i < keys.start[id + 1] && pool.length < 2; i++) addOnce(pool, keys.records[i]);
   }
   const index = ctx.otherAmounts;
   const ordered = index.records;

@@ -1,7 +1,7 @@
 import { AppError } from "@/server/errors";
 import { parseTolerance, parseUnits, unitsOf, type Tolerance } from "./amount-units";
 import { businessIndex, parseDay } from "./business-days";
-import { packedOrder, valueRanks } from "./candidates";
+import { packedOrder, valueRanks, type KeyInterner } from "./candidates";
 import { nameParts, normaliseCounterparty, type NameParts } from "./normalise-counterparty";
 import { referenceKeys, type ReferenceKey } from "./normalise-reference";
 import type { MatchRecord, MatchSettings, RejectedPair } from "./types";
@@ -18,7 +18,7 @@ export type Prepared = {
   /** Business-day index of the date after the expected lag, so a pair's distance is one subtraction. */
   bday: number;
   keys: ReferenceKey[];
-  /** The keys as ids of the run (candidates.ts internKeys), aligned with keys. */
+  /** The keys as ids of the run (candidates.ts KeyInterner), aligned with keys. */
   keyIds: number[];
   /** Normalised counterparty, computed on first use ("" when there is none). */
   cp: string | null;
@@ -64,6 +64,7 @@ export function prepareSide(
   settings: MatchSettings,
   tolerances: Map<string, { absolute?: string; percent?: string }>,
   rejected: Map<string, Set<string>>,
+  interner: KeyInterner,
 ): Prepared[] {
   const lagBySource = settings.lagDaysBySource;
   const seen = new Set<string>();
@@ -82,6 +83,7 @@ export function prepareSide(
     let lag = side === "right" ? settings.lagDays : 0;
     if (lagBySource && r.sourceId != null) lag += (side === "right" ? 1 : -1) * (lagBySource[r.sourceId] ?? 0);
     const tol = tolerances.get(r.id);
+    const keys = referenceKeys(r.externalId, r.reference, r.description);
     out[i] = {
       record: r,
       side,
@@ -90,8 +92,8 @@ export function prepareSide(
       currency: r.currency,
       day,
       bday: businessIndex(day + lag),
-      keys: referenceKeys(r.externalId, r.reference, r.description),
-      keyIds: NO_KEY_IDS,
+      keys,
+      keyIds: keys.length === 0 ? NO_KEY_IDS : interner.idsOf(keys),
       cp: null,
       cpParts: null,
       desc: null,
