@@ -1,6 +1,6 @@
 import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
-import { amountIndex, amountOrder, internKeys, inWindow, keyIndex, windowIndex, type AmountIndex, type KeyIndex, type WindowIndex } from "./candidates";
+import { AmountIndex, inWindow, KeyIndex, KeyInterner, windowIndex, type WindowIndex } from "./candidates";
 import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
 import { applyRules } from "./rules";
@@ -38,10 +38,11 @@ export function matchRecords(input: MatchInput): MatchResult {
   const r = applyRules(input.right, rules, "right");
   phases.lap("rules");
   const rejected = rejectedBySide(input.rejected);
-  const leftPrepared = prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left);
-  const rightPrepared = prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right);
+  const interner = new KeyInterner();
+  const leftPrepared = prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left, interner);
+  const rightPrepared = prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right, interner);
   phases.lap("prepare");
-  const run = new Run(settings, leftPrepared, rightPrepared, [...l.outcomes, ...r.outcomes]);
+  const run = new Run(settings, leftPrepared, rightPrepared, interner.count, [...l.outcomes, ...r.outcomes]);
   phases.lap("indexes");
   run.exactKeys();
   phases.lap("exact");
@@ -104,17 +105,17 @@ class Run {
     private readonly settings: MatchSettings,
     private readonly left: Prepared[],
     private readonly right: Prepared[],
+    keyCount: number,
     outcomes: MatchResult["ruleOutcomes"],
   ) {
     this.tolerance = parseTolerance(settings.amountTolerance, "settings");
     this.breakdowns = new BreakdownCache(settings.weights);
     this.window = settings.dateWindowBusinessDays;
     this.groupWindow = Math.max(3 * this.window, 5);
-    const keyCount = internKeys([left, right]);
-    this.leftKeys = keyIndex(left, keyCount);
-    this.rightKeys = keyIndex(right, keyCount);
-    this.leftAmounts = amountIndex(left);
-    this.rightAmounts = amountIndex(right);
+    this.leftKeys = new KeyIndex(left, keyCount);
+    this.rightKeys = new KeyIndex(right, keyCount);
+    this.leftAmounts = new AmountIndex(left);
+    this.rightAmounts = new AmountIndex(right);
     let widest = this.tolerance;
     for (const side of [left, right]) for (const p of side) if (p.tolerance) widest = widerTolerance(widest, p.tolerance);
     this.widest = widest;
@@ -200,9 +201,9 @@ class Run {
       let secondZ = -Infinity;
       for (let i = 0; i < l.keys.length; i++) {
         const k = l.keys[i];
-        const rs = this.rightKeys[l.keyIds[i]];
-        if (!rs || rs.length !== 1 || this.leftKeys[l.keyIds[i]]!.length !== 1) continue;
-        const r = rs[0];
+        const id = l.keyIds[i];
+        if (this.rightKeys.count(id) !== 1 || this.leftKeys.count(id) !== 1) continue;
+        const r = this.rightKeys.first(id);
         if (!this.free(r) || r === chosen || isRejected(l, r) || Math.abs(l.bday - r.bday) > keyWindow) continue;
         if (!scorePair(l, r, this.tolerance, this.window, this.s) || this.s.reference < 1) continue;
         const z = evidence(this.s, this.w);
@@ -221,8 +222,9 @@ class Run {
       // The right record may hold another key that points, just as uniquely, at another left record.
       let rivals = secondZ >= bestZ - AMBIGUITY_MARGIN ? 1 : 0;
       for (const id of chosen.keyIds) {
-        const ls = this.leftKeys[id];
-        if (ls && ls.length === 1 && ls[0] !== l && this.free(ls[0]) && this.rightKeys[id]!.length === 1) rivals++;
+        if (this.leftKeys.count(id) !== 1) continue;
+        const o = this.leftKeys.first(id);
+        if (o !== l && this.free(o) && this.rightKeys.count(id) === 1) rivals++;
       }
       this.propose([l], [chosen], "exact", best, bestZ, { key: chosenKey, businessDays: Math.abs(l.bday - chosen.bday), rivals });
     }
@@ -231,8 +233,10 @@ class Run {
   /** Whether another of `p`'s keys points at a free record on the other side other than `partner`. */
   private quotesOthers(p: Prepared, partner: Prepared, otherKeys: KeyIndex): boolean {
     for (const id of p.keyIds) {
-      const holders = otherKeys[id];
-      if (holders) for (const h of holders) if (h !== partner && this.free(h)) return true;
+      for (let i = otherKeys.start[id]; i < otherKeys.start[id + 1]; i++) {
+        const h = otherKeys.records[i];
+        if (h !== partner && this.free(h)) return true;
+      }
     }
     return false;
   }
@@ -259,8 +263,9 @@ class Run {
         for (const m of members) if (m.bday > latest.bday) latest = m;
         // Candidates: the exact sum, else anything within the tolerance of it.
         const candidates: Prepared[] = [];
-        const exact = otherAmounts.get(members[0].currency)?.get(sum);
-        if (exact) for (const c of exact) if (this.free(c)) candidates.push(c);
+        if (otherAmounts.find(members[0].currency, sum)) {
+          for (let i = otherAmounts.lo; i < otherAmounts.hi; i++) if (this.free(otherAmounts.records[i])) candidates.push(otherAmounts.records[i]);
+        }
         if (candidates.length === 0) candidates.push(...this.inRange(other, members[0].currency, sum, latest.bday));
         let chosen: Prepared | null = null;
         let bestZ = -Infinity;
@@ -313,11 +318,15 @@ class Run {
     const best = newScores();
     for (const l of this.left) {
       if (!this.free(l)) continue;
-      const bucket = this.rightAmounts.get(l.currency)?.get(l.units);
-      if (!bucket) continue;
+      const rightAmounts = this.rightAmounts;
+      if (!rightAmounts.find(l.currency, l.units)) continue;
+      const bucket = rightAmounts.records;
+      const lo = rightAmounts.lo;
+      const hi = rightAmounts.hi;
       let chosen: Prepared | null = null;
       let bestZ = -Infinity;
-      for (const r of bucket) {
+      for (let i = lo; i < hi; i++) {
+        const r = bucket[i];
         if (!this.free(r) || Math.abs(l.bday - r.bday) > this.window || isRejected(l, r)) continue;
         if (!scorePair(l, r, this.tolerance, this.window, this.s)) continue;
         const z = evidence(this.s, this.w);
@@ -330,14 +339,20 @@ class Run {
       if (!chosen) continue;
       // Rivals on the right: other records of the bucket (free, or taken in this pass) nearly as good.
       let rivals = 0;
-      for (const r of bucket) {
+      for (let i = lo; i < hi; i++) {
+        const r = bucket[i];
         if (r === chosen || !this.rival(r) || Math.abs(l.bday - r.bday) > this.window || isRejected(l, r)) continue;
         if (scorePair(l, r, this.tolerance, this.window, this.t) && evidence(this.t, this.w) >= bestZ - AMBIGUITY_MARGIN) rivals++;
       }
-      const lefts = this.leftAmounts.get(l.currency)!.get(l.units)!;
+      const leftAmounts = this.leftAmounts;
+      leftAmounts.find(l.currency, l.units);
+      const lefts = leftAmounts.records;
+      const leftsLo = leftAmounts.lo;
+      const leftsHi = leftAmounts.hi;
       let waitForBetter = false;
-      if (lefts.length > 1) {
-        for (const o of lefts) {
+      if (leftsHi - leftsLo > 1) {
+        for (let i = leftsLo; i < leftsHi; i++) {
+          const o = lefts[i];
           if (o === l || !this.rival(o) || Math.abs(o.bday - chosen.bday) > this.window || isRejected(o, chosen)) continue;
           if (!scorePair(o, chosen, this.tolerance, this.window, this.t)) continue;
           const z = evidence(this.t, this.w);
@@ -525,13 +540,12 @@ class Run {
   }
 
   unmatched() {
-    const ctxFor = (otherSide: Prepared[], otherAmounts: AmountIndex, otherKeys: KeyIndex) => ({
+    const ctxFor = (otherAmounts: AmountIndex, otherKeys: KeyIndex) => ({
       weights: this.w,
       tolerance: this.tolerance,
       window: this.window,
       suggest: this.settings.thresholds.suggest,
       otherAmounts,
-      otherOrder: amountOrder(otherSide),
       otherKeys,
       takenBy: (p: Prepared) => {
         const proposal = this.proposals[p.proposal];
@@ -542,11 +556,11 @@ class Run {
     const leftFree = this.left.filter((p) => this.free(p));
     const rightFree = this.right.filter((p) => this.free(p));
     if (leftFree.length > 0) {
-      const ctx = ctxFor(this.right, this.rightAmounts, this.rightKeys);
+      const ctx = ctxFor(this.rightAmounts, this.rightKeys);
       for (const p of leftFree) out.push(explainUnmatched(p, ctx));
     }
     if (rightFree.length > 0) {
-      const ctx = ctxFor(this.left, this.leftAmounts, this.leftKeys);
+      const ctx = ctxFor(this.leftAmounts, this.leftKeys);
       for (const p of rightFree) out.push(explainUnmatched(p, ctx));
     }
     return out;

@@ -1,5 +1,5 @@
 import { allowedDifference, formatUnits, type Tolerance } from "./amount-units";
-import { lowerBound, type AmountIndex, type AmountOrder, type KeyIndex } from "./candidates";
+import type { AmountIndex, KeyIndex } from "./candidates";
 import { isRejected, type Prepared } from "./prepare";
 import { confidenceOf, evidence, newScores, scorePair, type Scores } from "./signals";
 import type { MatchLevel, NearMiss, SignalWeights, Unmatched } from "./types";
@@ -93,7 +93,6 @@ export type ExplainContext = {
   suggest: number;
   /** The other side's indexes over all its records (taken ones too: "taken" is an explanation). */
   otherAmounts: AmountIndex;
-  otherOrder: AmountOrder;
   otherKeys: KeyIndex;
   /** Ids of the records in each proposal, to say who took a candidate. */
   takenBy: (p: Prepared) => string;
@@ -111,25 +110,30 @@ export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
   // At most POOL_LIMIT records, in the order found (a Set's order), without a Set per record.
   const pool: Prepared[] = [];
   for (const id of p.keyIds) {
-    const holders = ctx.otherKeys[id];
-    if (holders) for (let i = 0; i < holders.length && pool.length < 2; i++) addOnce(pool, holders[i]);
+    const keys = ctx.otherKeys;
+    for (let i = keys.start[id]; i < keys.start[id + 1] && pool.length < 2; i++) addOnce(pool, keys.records[i]);
   }
-  const same = ctx.otherAmounts.get(p.currency)?.get(p.units);
-  if (same) {
-    // Nearest dates first: the bucket is in canonical (date) order.
-    let best = 0;
-    for (let i = 1; i < same.length; i++) if (Math.abs(same[i].bday - p.bday) < Math.abs(same[best].bday - p.bday)) best = i;
-    for (let d = 0; d < same.length && pool.length < 4; d++) {
-      if (best - d >= 0) addOnce(pool, same[best - d]);
-      if (d > 0 && best + d < same.length) addOnce(pool, same[best + d]);
+  const index = ctx.otherAmounts;
+  const ordered = index.records;
+  if (index.find(p.currency, p.units)) {
+    // Nearest dates first: the run of one amount is in canonical (date) order.
+    const lo = index.lo;
+    const hi = index.hi;
+    let best = lo;
+    for (let i = lo + 1; i < hi; i++) if (Math.abs(ordered[i].bday - p.bday) < Math.abs(ordered[best].bday - p.bday)) best = i;
+    for (let d = 0; d < hi - lo && pool.length < 4; d++) {
+      if (best - d >= lo) addOnce(pool, ordered[best - d]);
+      if (d > 0 && best + d < hi) addOnce(pool, ordered[best + d]);
     }
   }
-  const ordered = ctx.otherOrder.get(p.currency);
-  if (ordered && ordered.length > 0) {
-    const at = lowerBound(ordered, p.units);
-    for (let d = 0; pool.length < POOL_LIMIT && (at - d - 1 >= 0 || at + d < ordered.length) && d < POOL_LIMIT; d++) {
-      if (at + d < ordered.length) addOnce(pool, ordered[at + d]);
-      if (at - d - 1 >= 0) addOnce(pool, ordered[at - d - 1]);
+  if (index.currency(p.currency)) {
+    // The nearest amounts in the same currency, either side of where this one would be.
+    const lo = index.lo;
+    const hi = index.hi;
+    const at = index.lowerBound(lo, hi, p.units);
+    for (let d = 0; pool.length < POOL_LIMIT && (at - d - 1 >= lo || at + d < hi) && d < POOL_LIMIT; d++) {
+      if (at + d < hi) addOnce(pool, ordered[at + d]);
+      if (at - d - 1 >= lo) addOnce(pool, ordered[at - d - 1]);
     }
   }
   const scored: Scored[] = [];

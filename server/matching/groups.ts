@@ -68,14 +68,14 @@ export function keyComponents(left: Prepared[], right: Prepared[], leftKeys: Key
     if (rank(ra) < rank(rb)) parent.set(rb, ra);
     else parent.set(ra, rb);
   };
-  const seenKeys = new Uint8Array(leftKeys.length);
+  const seenKeys = new Uint8Array(leftKeys.keyCount);
   for (const p of left) {
     if (p.takenIn !== 0) continue;
     for (const id of p.keyIds) {
       if (seenKeys[id] === 1) continue;
       seenKeys[id] = 1;
-      const ls = free(leftKeys[id]);
-      const rs = free(rightKeys[id]);
+      const ls = leftKeys.free(id);
+      const rs = rightKeys.free(id);
       if (rs.length === 0 || ls.length > maxPerSide || rs.length > maxPerSide) continue;
       for (const x of ls) union(ls[0], x);
       for (const x of rs) union(ls[0], x);
@@ -95,7 +95,6 @@ export function keyComponents(left: Prepared[], right: Prepared[], leftKeys: Key
 }
 
 const rank = (p: Prepared) => (p.side === "left" ? p.order : 1e12 + p.order);
-const free = (list: Prepared[] | undefined): Prepared[] => (list ? list.filter((p) => p.takenIn === 0) : []);
 
 export const sumUnits = (records: Prepared[]) => {
   let s = 0;

@@ -1,6 +1,7 @@
 import { AppError } from "@/server/errors";
 import { parseTolerance, parseUnits, unitsOf, type Tolerance } from "./amount-units";
 import { businessIndex, parseDay } from "./business-days";
+import { packedOrder, valueRanks, type KeyInterner } from "./candidates";
 import { nameParts, normaliseCounterparty, type NameParts } from "./normalise-counterparty";
 import { referenceKeys, type ReferenceKey } from "./normalise-reference";
 import type { MatchRecord, MatchSettings, RejectedPair } from "./types";
@@ -17,7 +18,7 @@ export type Prepared = {
   /** Business-day index of the date after the expected lag, so a pair's distance is one subtraction. */
   bday: number;
   keys: ReferenceKey[];
-  /** The keys as ids of the run (candidates.ts internKeys), aligned with keys. */
+  /** The keys as ids of the run (candidates.ts KeyInterner), aligned with keys. */
   keyIds: number[];
   /** Normalised counterparty, computed on first use ("" when there is none). */
   cp: string | null;
@@ -63,6 +64,7 @@ export function prepareSide(
   settings: MatchSettings,
   tolerances: Map<string, { absolute?: string; percent?: string }>,
   rejected: Map<string, Set<string>>,
+  interner: KeyInterner,
 ): Prepared[] {
   const lagBySource = settings.lagDaysBySource;
   const seen = new Set<string>();
@@ -81,6 +83,7 @@ export function prepareSide(
     let lag = side === "right" ? settings.lagDays : 0;
     if (lagBySource && r.sourceId != null) lag += (side === "right" ? 1 : -1) * (lagBySource[r.sourceId] ?? 0);
     const tol = tolerances.get(r.id);
+    const keys = referenceKeys(r.externalId, r.reference, r.description);
     out[i] = {
       record: r,
       side,
@@ -89,8 +92,8 @@ export function prepareSide(
       currency: r.currency,
       day,
       bday: businessIndex(day + lag),
-      keys: referenceKeys(r.externalId, r.reference, r.description),
-      keyIds: NO_KEY_IDS,
+      keys,
+      keyIds: keys.length === 0 ? NO_KEY_IDS : interner.idsOf(keys),
       cp: null,
       cpParts: null,
       desc: null,
@@ -100,8 +103,44 @@ export function prepareSide(
       proposal: -1,
     };
   }
-  out.sort(canonicalOrder);
-  for (let i = 0; i < out.length; i++) out[i].order = i;
+  const sorted = canonicalSort(out);
+  for (let i = 0; i < sorted.length; i++) sorted[i].order = i;
+  return sorted;
+}
+
+/**
+ * `records` in canonical order. Date and amount are packed into one exact number per record
+ * (day offset × distinct amounts + the amount's rank, then × n + position) and sorted as a
+ * Float64Array without a comparator; only records equal on both are then ordered by id. The
+ * comparator sort is the fallback when the packed keys would not be exact.
+ */
+function canonicalSort(records: Prepared[]): Prepared[] {
+  const n = records.length;
+  const units = new Float64Array(n);
+  let minDay = Infinity;
+  let maxDay = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const p = records[i];
+    units[i] = p.units;
+    if (p.day < minDay) minDay = p.day;
+    if (p.day > maxDay) maxDay = p.day;
+  }
+  const { ranks, distinct } = valueRanks(units);
+  const order = n === 0 ? null : packedOrder(n, (maxDay - minDay + 1) * distinct, (i) => (records[i].day - minDay) * distinct + ranks[i]);
+  if (order === null) return records.sort(canonicalOrder);
+  const out = new Array<Prepared>(n);
+  for (let k = 0; k < n; k++) out[k] = records[order[k]];
+  // Runs equal on date and amount (in input order so far) are ordered by id.
+  for (let k = 0; k < n; ) {
+    const a = order[k];
+    let end = k + 1;
+    while (end < n && ranks[order[end]] === ranks[a] && records[order[end]].day === records[a].day) end++;
+    if (end - k > 1) {
+      const run = out.slice(k, end).sort(canonicalOrder);
+      for (let j = k; j < end; j++) out[j] = run[j - k];
+    }
+    k = end;
+  }
   return out;
 }
 
