@@ -3,3 +3,4 @@ export * from "./ledger";
 export * from "./audit";
 export * from "./checks";
 export * from "./ingest";
+export * from "./matching";
