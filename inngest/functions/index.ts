@@ -1,4 +1,5 @@
 import { nightlyTrialBalance } from "./nightly-trial-balance";
+import { matchingRun, nightlyMatching } from "./matching";
 
 /** Every function this app serves at /api/inngest. */
-export const functions = [nightlyTrialBalance];
+export const functions = [nightlyTrialBalance, matchingRun, nightlyMatching];

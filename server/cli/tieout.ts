@@ -3,6 +3,7 @@ import { ParseError } from "@/server/ingest/parsers/canonical";
 import { FORMATS, parseBytes } from "@/server/ingest/parsers";
 import { checkStatements } from "@/server/ingest/land-records";
 import { minorUnits, money } from "@/server/money";
+import { reconcileCommand } from "./reconcile";
 
 /** "100" → "100.00" for EUR: at least the currency's minor units, never fewer digits than given. */
 const amount = (value: string | null, currency: string) => {
@@ -23,6 +24,7 @@ Formats: ${FORMATS.join(", ")} (detected from the content when --format is absen
 /** Entry point of `npx tieout`; returns the process exit code. */
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "reconcile") return reconcileCommand(rest, out, err);
   if (command !== "parse") {
     err(USAGE);
     return command === "--help" || command === "-h" ? 0 : 2;

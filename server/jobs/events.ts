@@ -16,6 +16,20 @@ export const JOB_EVENT_SCHEMAS = {
     /** The signed-in user who asked, recorded in the run and its audit event. */
     requestedBy: z.guid().optional(),
   }),
+  /**
+   * Reconcile one source for a date range (a "Run now", the CLI, an import that landed, the
+   * nightly sweep). Without from/to: the dates of `importId`'s lines, or else the last 35 days.
+   */
+  "tieout/matching.run.requested": z.object({
+    orgId: z.guid(),
+    sourceId: z.guid(),
+    against: z.discriminatedUnion("kind", [z.object({ kind: z.literal("ledger") }), z.object({ kind: z.literal("source"), sourceId: z.guid() })]).optional(),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    importId: z.guid().optional(),
+    trigger: z.enum(["manual", "import", "schedule", "cli"]),
+    requestedBy: z.guid().optional(),
+  }),
 } as const;
 
 export type JobEventName = keyof typeof JOB_EVENT_SCHEMAS;
@@ -23,6 +37,7 @@ export type JobEventData<N extends JobEventName> = z.infer<(typeof JOB_EVENT_SCH
 export type JobEvent = { [N in JobEventName]: { name: N; data: JobEventData<N>; /** dedupe key (Inngest: 24 h) */ id?: string } }[JobEventName];
 
 export const TRIAL_BALANCE_REQUESTED = "tieout/checks.trial-balance.requested" satisfies JobEventName;
+export const MATCHING_RUN_REQUESTED = "tieout/matching.run.requested" satisfies JobEventName;
 
 /** Today's date in UTC, the default asOf of scheduled and unqualified runs. */
 export function todayUtc(now: Date = new Date()): string {

@@ -27,6 +27,12 @@ const PERMISSIONS = {
   "checks.run": ["admin", "accountant"],
   "sources.manage": ["admin", "accountant"],
   "imports.run": ["admin", "accountant"],
+  /** Start a reconciliation run; confirm, reject, undo and make matches. */
+  "matching.run": ["admin", "accountant"],
+  "matching.decide": ["admin", "accountant"],
+  /** Weights, thresholds, recalibration and rollback; tenant rules. */
+  "matching.settings": ["admin"],
+  "matching.rules": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
