@@ -58,6 +58,8 @@ export type MatchSettings = {
   dateWindowBusinessDays: number;
   /** Expected lag in calendar days from the right side's date to the left side's (e.g. a PSP payout reaches the bank 2 days later). */
   lagDays: number;
+  /** Extra lag per source id (calendar days), added for records of that source on either side: one bank posts a day later than another. */
+  lagDaysBySource?: Record<string, number>;
   /** Amount tolerance for fees and FX: the larger of an absolute amount and a percent of the larger side. */
   amountTolerance: { absolute: string; percent: string };
   /** Largest group in a one-to-many or many-to-one match. */

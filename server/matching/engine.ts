@@ -1,0 +1,466 @@
+import { AppError, fieldErrorsOf } from "@/server/errors";
+import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
+import { amountIndex, amountOrder, keyIndex, lowerBound, type AmountIndex, type KeyIndex } from "./candidates";
+import { explainUnmatched, reasonFor, type ReasonFacts } from "./explain";
+import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
+import { applyRules } from "./rules";
+import { keyComponents, scoreGroup, subsetsSumming, sumUnits } from "./groups";
+import { counterpartyBlock } from "./normalise-counterparty";
+import { matchSettingsSchema } from "./settings";
+import { AMBIGUITY_MARGIN, breakdownOf, confidenceOf, evidence, newScores, round4, scorePair, type Scores } from "./signals";
+import type { MatchInput, MatchLevel, MatchResult, MatchSettings, Proposal } from "./types";
+
+/**
+ * The matching engine: passes from the most certain to the least, each on what the earlier ones
+ * left free.
+ *
+ *   1. exact      a reference key held by exactly one free record on each side;
+ *   2. declared   the lines of a payout (records sharing a groupKey) against one record;
+ *   3. amount     the same amount and currency within the date window;
+ *   4. fuzzy      amounts within the fee/FX tolerance, names compared fuzzily;
+ *   5. key groups records tied by shared reference keys that add up (instalments, remittances);
+ *   6. sum groups one record against a bounded subset of same-counterparty records that adds up,
+ *                 and small same-counterparty clusters whose totals agree (many-to-many).
+ *
+ * Every pass scores candidates on the same named signals (signals.ts). A candidate that is not
+ * clearly better than its rival — on either side — is proposed at most as a suggestion. The
+ * passes walk records in canonical order (prepare.ts) and break every tie by it, so the result
+ * does not depend on input order.
+ */
+export function matchRecords(input: MatchInput): MatchResult {
+  const checked = matchSettingsSchema.safeParse(input.settings);
+  if (!checked.success) throw new AppError("validation", "The match settings are not valid", fieldErrorsOf(checked.error));
+  const settings = input.settings;
+  const rules = input.rules ?? [];
+  const l = applyRules(input.left, rules, "left");
+  const r = applyRules(input.right, rules, "right");
+  const rejected = rejectedBySide(input.rejected);
+  const run = new Run(
+    settings,
+    prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left),
+    prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right),
+    [...l.outcomes, ...r.outcomes],
+  );
+  run.exactKeys();
+  run.declaredGroups();
+  run.sameAmount();
+  run.sameAmount();
+  run.fuzzy();
+  run.keyGroups();
+  run.sumGroups();
+  const ruleOutcomes = [...l.outcomes, ...r.outcomes].sort((a, b) => (a.side < b.side ? -1 : a.side > b.side ? 1 : a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0));
+  return { proposals: run.proposals, unmatched: run.unmatched(), ruleOutcomes };
+}
+
+type PairCandidate = { l: Prepared; r: Prepared; z: number; scores: Scores };
+
+class Run {
+  readonly proposals: Proposal[] = [];
+  private pass = 0;
+  private readonly tolerance: Tolerance;
+  /** Widest tolerance any record carries: the range a tolerance search must look in. */
+  private readonly widest: Tolerance;
+  private readonly window: number;
+  /** Groups spread wider than pairs: instalments of one invoice arrive over a couple of weeks. */
+  private readonly groupWindow: number;
+  private readonly leftKeys: KeyIndex;
+  private readonly rightKeys: KeyIndex;
+  private readonly leftAmounts: AmountIndex;
+  private readonly rightAmounts: AmountIndex;
+  private readonly ruleOf = new Map<Prepared, string>();
+  private readonly s = newScores();
+  private readonly t = newScores();
+
+  constructor(
+    private readonly settings: MatchSettings,
+    private readonly left: Prepared[],
+    private readonly right: Prepared[],
+    outcomes: MatchResult["ruleOutcomes"],
+  ) {
+    this.tolerance = parseTolerance(settings.amountTolerance, "settings");
+    this.window = settings.dateWindowBusinessDays;
+    this.groupWindow = Math.max(3 * this.window, 5);
+    this.leftKeys = keyIndex(left);
+    this.rightKeys = keyIndex(right);
+    this.leftAmounts = amountIndex(left);
+    this.rightAmounts = amountIndex(right);
+    let widest = this.tolerance;
+    for (const side of [left, right]) for (const p of side) if (p.tolerance) widest = widerTolerance(widest, p.tolerance);
+    this.widest = widest;
+    const toleranceRules = new Map<string, string>();
+    for (const o of outcomes) if (o.action.type === "set_tolerance") toleranceRules.set(`${o.side}\u0000${o.recordId}`, o.ruleId);
+    if (toleranceRules.size > 0) {
+      for (const side of [left, right]) for (const p of side) if (p.tolerance) this.ruleOf.set(p, toleranceRules.get(`${p.side}\u0000${p.record.id}`)!);
+    }
+  }
+
+  private get w() {
+    return this.settings.weights;
+  }
+
+  private free(p: Prepared): boolean {
+    return p.takenIn === 0;
+  }
+
+  /** Free, or taken in this very pass: still a rival whose presence makes a choice ambiguous. */
+  private rival(p: Prepared): boolean {
+    return p.takenIn === 0 || p.takenIn === this.pass;
+  }
+
+  private propose(left: Prepared[], right: Prepared[], level: MatchLevel, scores: Scores, z: number, facts: Omit<ReasonFacts, "level" | "scores" | "differenceUnits" | "currency" | "leftCount" | "rightCount">): boolean {
+    const thresholds = this.settings.thresholds;
+    let confidence = confidenceOf(z);
+    if (confidence < thresholds.suggest) return false;
+    // A tie is never decided by the engine: the confidence stays below auto, and the reason says why.
+    if (facts.rivals > 0) confidence = Math.min(confidence, Math.max(thresholds.suggest, thresholds.auto - 0.01));
+    confidence = round4(confidence);
+    const differenceUnits = (right.length === 1 ? right[0].units : sumUnits(right)) - (left.length === 1 ? left[0].units : sumUnits(left));
+    const currency = left[0].currency;
+    let ruleId: string | null = null;
+    if (this.ruleOf.size > 0) for (const p of [...left, ...right]) ruleId ??= this.ruleOf.get(p) ?? null;
+    const index = this.proposals.length;
+    for (const p of left) {
+      p.takenIn = this.pass;
+      p.proposal = index;
+    }
+    for (const p of right) {
+      p.takenIn = this.pass;
+      p.proposal = index;
+    }
+    this.proposals.push({
+      left: left.map((p) => p.record.id),
+      right: right.map((p) => p.record.id),
+      confidence,
+      decision: confidence >= thresholds.auto ? "auto" : "suggest",
+      level,
+      signals: breakdownOf(scores, this.w),
+      difference: differenceUnits === 0 ? "0" : formatUnits(differenceUnits),
+      currency,
+      ruleId,
+      reason: reasonFor({ ...facts, level, scores, differenceUnits, currency, leftCount: left.length, rightCount: right.length }),
+    });
+    return true;
+  }
+
+  /** Pass 1: a key held by exactly one free record on each side, amounts within tolerance. */
+  exactKeys(): void {
+    this.pass++;
+    const keyWindow = 3 * this.window;
+    const best = newScores();
+    for (const l of this.left) {
+      if (!this.free(l) || l.keys.length === 0) continue;
+      let chosen: Prepared | null = null;
+      let chosenKey = "";
+      let bestZ = -Infinity;
+      let secondZ = -Infinity;
+      for (const k of l.keys) {
+        const rs = this.rightKeys.get(k.key);
+        if (!rs || rs.length !== 1 || this.leftKeys.get(k.key)!.length !== 1) continue;
+        const r = rs[0];
+        if (!this.free(r) || r === chosen || isRejected(l, r) || Math.abs(l.bday - r.bday) > keyWindow) continue;
+        if (!scorePair(l, r, this.tolerance, this.window, this.s) || this.s.reference < 1) continue;
+        const z = evidence(this.s, this.w);
+        if (z > bestZ) {
+          secondZ = bestZ;
+          bestZ = z;
+          chosen = r;
+          chosenKey = k.key;
+          Object.assign(best, this.s);
+        } else if (z > secondZ) secondZ = z;
+      }
+      if (!chosen) continue;
+      // The right record may hold another key that points, just as uniquely, at another left record.
+      let rivals = secondZ >= bestZ - AMBIGUITY_MARGIN ? 1 : 0;
+      for (const k of chosen.keys) {
+        const ls = this.leftKeys.get(k.key);
+        if (ls && ls.length === 1 && ls[0] !== l && this.free(ls[0]) && this.rightKeys.get(k.key)!.length === 1) rivals++;
+      }
+      this.propose([l], [chosen], "exact", best, bestZ, { key: chosenKey, businessDays: Math.abs(l.bday - chosen.bday), rivals });
+    }
+  }
+
+  /** Pass 2: records a source declared to belong together (a payout's charges, refunds and fees) against one record. */
+  declaredGroups(): void {
+    this.pass++;
+    for (const [side, other, otherAmounts] of [
+      [this.right, this.left, this.leftAmounts],
+      [this.left, this.right, this.rightAmounts],
+    ] as const) {
+      const groups = new Map<string, Prepared[]>();
+      for (const p of side) {
+        const g = p.record.groupKey;
+        if (!g || !this.free(p)) continue;
+        const list = groups.get(g);
+        if (list) list.push(p);
+        else groups.set(g, [p]);
+      }
+      for (const [groupKey, members] of groups) {
+        if (members.length < 2) continue;
+        const sum = sumUnits(members);
+        let latest = members[0];
+        for (const m of members) if (m.bday > latest.bday) latest = m;
+        // Candidates: the exact sum, else anything within the tolerance of it.
+        const candidates: Prepared[] = [];
+        const exact = otherAmounts.get(members[0].currency)?.get(sum);
+        if (exact) for (const c of exact) if (this.free(c)) candidates.push(c);
+        if (candidates.length === 0) candidates.push(...this.inRange(other, members[0].currency, sum, latest.bday));
+        let chosen: Prepared | null = null;
+        let bestZ = -Infinity;
+        let secondZ = -Infinity;
+        const best = newScores();
+        for (const c of candidates) {
+          if (!this.free(c) || Math.abs(c.bday - latest.bday) > this.window) continue;
+          const [ls, rs] = side === this.left ? [members, [c]] : [[c], members];
+          if (ls.some((a) => rs.some((b) => isRejected(a, b)))) continue;
+          if (!scoreGroup(ls, rs, true, this.tolerance, this.groupWindow, this.s)) continue;
+          const z = evidence(this.s, this.w);
+          if (z > bestZ) {
+            secondZ = bestZ;
+            bestZ = z;
+            chosen = c;
+            Object.assign(best, this.s);
+          } else if (z > secondZ) secondZ = z;
+        }
+        if (!chosen) continue;
+        const [ls, rs] = side === this.left ? [members, [chosen]] : [[chosen], members];
+        this.propose(ls, rs, "group", best, bestZ, { businessDays: Math.abs(chosen.bday - latest.bday), groupKey, rivals: secondZ >= bestZ - AMBIGUITY_MARGIN ? 1 : 0 });
+      }
+    }
+  }
+
+  /** Free records of `side` in `currency` whose amount is within the widest tolerance of `units`, near `bday`. */
+  private inRange(side: Prepared[], currency: string, units: number, bday: number, order = side === this.left ? this.leftOrder() : this.rightOrder()): Prepared[] {
+    const list = order.get(currency);
+    if (!list) return [];
+    const bound = Math.max(this.widest.absoluteUnits, 2 * allowedDifference({ absoluteUnits: 0, percentMillionths: this.widest.percentMillionths }, units, units));
+    const out: Prepared[] = [];
+    for (let i = lowerBound(list, units - bound); i < list.length && list[i].units <= units + bound && out.length < 50; i++) {
+      const c = list[i];
+      if (this.free(c) && Math.abs(c.bday - bday) <= this.window) out.push(c);
+    }
+    return out;
+  }
+
+  private leftOrderCache: ReturnType<typeof amountOrder> | null = null;
+  private rightOrderCache: ReturnType<typeof amountOrder> | null = null;
+  private leftOrder() {
+    return (this.leftOrderCache ??= amountOrder(this.left.filter((p) => this.free(p))));
+  }
+  private rightOrder() {
+    return (this.rightOrderCache ??= amountOrder(this.right.filter((p) => this.free(p))));
+  }
+
+  /**
+   * Pass 3: the same amount and currency within the date window. The usual bucket holds one
+   * record per side; where it holds more, the best pair is taken only if no rival on either side
+   * comes close, and a clearly better free rival on the left keeps this one waiting (the pass runs
+   * twice, so it gets another turn).
+   */
+  sameAmount(): void {
+    if (this.pass < 3) this.pass = 3;
+    const best = newScores();
+    for (const l of this.left) {
+      if (!this.free(l)) continue;
+      const bucket = this.rightAmounts.get(l.currency)?.get(l.units);
+      if (!bucket) continue;
+      let chosen: Prepared | null = null;
+      let bestZ = -Infinity;
+      for (const r of bucket) {
+        if (!this.free(r) || Math.abs(l.bday - r.bday) > this.window || isRejected(l, r)) continue;
+        if (!scorePair(l, r, this.tolerance, this.window, this.s)) continue;
+        const z = evidence(this.s, this.w);
+        if (z > bestZ) {
+          bestZ = z;
+          chosen = r;
+          Object.assign(best, this.s);
+        }
+      }
+      if (!chosen) continue;
+      // Rivals on the right: other records of the bucket (free, or taken in this pass) nearly as good.
+      let rivals = 0;
+      for (const r of bucket) {
+        if (r === chosen || !this.rival(r) || Math.abs(l.bday - r.bday) > this.window || isRejected(l, r)) continue;
+        if (scorePair(l, r, this.tolerance, this.window, this.t) && evidence(this.t, this.w) >= bestZ - AMBIGUITY_MARGIN) rivals++;
+      }
+      const lefts = this.leftAmounts.get(l.currency)!.get(l.units)!;
+      let waitForBetter = false;
+      if (lefts.length > 1) {
+        for (const o of lefts) {
+          if (o === l || !this.rival(o) || Math.abs(o.bday - chosen.bday) > this.window || isRejected(o, chosen)) continue;
+          if (!scorePair(o, chosen, this.tolerance, this.window, this.t)) continue;
+          const z = evidence(this.t, this.w);
+          if (z > bestZ + AMBIGUITY_MARGIN && this.free(o)) waitForBetter = true;
+          else if (z >= bestZ - AMBIGUITY_MARGIN) rivals++;
+        }
+      }
+      if (waitForBetter) continue;
+      this.propose([l], [chosen], "amount_date", best, bestZ, { businessDays: Math.abs(l.bday - chosen.bday), rivals });
+    }
+  }
+
+  /**
+   * Pass 4: amounts within the tolerance (fees deducted, FX differences) in the date window,
+   * names compared fuzzily. Candidate pairs are ranked by evidence and taken greedily; a pair
+   * with a rival within the margin on either side is only suggested.
+   */
+  fuzzy(): void {
+    this.pass = 4;
+    this.rightOrderCache = null;
+    const order = this.rightOrder();
+    const pairs: PairCandidate[] = [];
+    const perLeft = 8;
+    for (const l of this.left) {
+      if (!this.free(l)) continue;
+      const found: PairCandidate[] = [];
+      for (const r of this.inRange(this.right, l.currency, l.units, l.bday, order)) {
+        if (isRejected(l, r) || !scorePair(l, r, this.tolerance, this.window, this.s)) continue;
+        found.push({ l, r, z: evidence(this.s, this.w), scores: { ...this.s } });
+      }
+      found.sort((a, b) => b.z - a.z || a.r.order - b.r.order);
+      for (let i = 0; i < found.length && i < perLeft; i++) pairs.push(found[i]);
+    }
+    this.assignPairs(pairs, "fuzzy");
+  }
+
+  private assignPairs(pairs: PairCandidate[], level: MatchLevel): void {
+    pairs.sort((a, b) => b.z - a.z || a.l.order - b.l.order || a.r.order - b.r.order);
+    const byLeft = new Map<Prepared, PairCandidate[]>();
+    const byRight = new Map<Prepared, PairCandidate[]>();
+    for (const p of pairs) {
+      (byLeft.get(p.l) ?? byLeft.set(p.l, []).get(p.l)!).push(p);
+      (byRight.get(p.r) ?? byRight.set(p.r, []).get(p.r)!).push(p);
+    }
+    for (const p of pairs) {
+      if (!this.free(p.l) || !this.free(p.r)) continue;
+      let rivals = 0;
+      for (const q of byLeft.get(p.l)!) if (q !== p && this.rival(q.r) && q.z >= p.z - AMBIGUITY_MARGIN) rivals++;
+      for (const q of byRight.get(p.r)!) if (q !== p && this.rival(q.l) && q.z >= p.z - AMBIGUITY_MARGIN) rivals++;
+      this.propose([p.l], [p.r], level, p.scores, p.z, { businessDays: Math.abs(p.l.bday - p.r.bday), rivals });
+    }
+  }
+
+  /** Pass 5: free records tied by shared reference keys whose sums agree, or whose one record is a subset sum of the others. */
+  keyGroups(): void {
+    this.pass = 5;
+    const max = this.settings.maxGroupSize;
+    for (const c of keyComponents(this.left, this.right, this.leftKeys, this.rightKeys, max)) {
+      let ls = c.left;
+      let rs = c.right;
+      if (ls.length > max || rs.length > max) continue;
+      if (ls.some((a) => rs.some((b) => isRejected(a, b)))) continue;
+      if (!scoreGroup(ls, rs, false, this.tolerance, this.groupWindow, this.s)) {
+        // The sums disagree: one record may still be paid by a subset of the others.
+        if (ls.length !== 1 && rs.length !== 1) continue;
+        const [one, many] = ls.length === 1 ? [ls[0], rs] : [rs[0], ls];
+        const found = this.subsetOf(one, many);
+        if (!found || found.solutions.length !== 1) continue;
+        const subset = found.solutions[0].map((i) => many[i]);
+        [ls, rs] = one.side === "left" ? [[one], subset] : [subset, [one]];
+        if (!scoreGroup(ls, rs, false, this.tolerance, this.groupWindow, this.s)) continue;
+      }
+      this.propose(ls, rs, "group", this.s, evidence(this.s, this.w), { businessDays: widestGap(ls, rs), rivals: 0 });
+    }
+  }
+
+  private subsetOf(one: Prepared, many: Prepared[]) {
+    const values: number[] = [];
+    for (const m of many) {
+      if ((m.units < 0) !== (one.units < 0) || m.currency !== one.currency) return null;
+      values.push(Math.abs(m.units));
+    }
+    return subsetsSumming(values, Math.abs(one.units), this.settings.maxGroupSize);
+  }
+
+  /**
+   * Pass 6: one record against a subset of the other side's free records with the same
+   * counterparty, in the group window, that adds up exactly (one-to-many and many-to-one); then
+   * small same-counterparty clusters whose totals agree (many-to-many). Bounded: 16 candidates
+   * per record, groups of at most maxGroupSize, 20,000 visits per search.
+   */
+  sumGroups(): void {
+    this.pass = 6;
+    const blocks = (side: Prepared[]) => {
+      const map = new Map<string, Prepared[]>();
+      for (const p of side) {
+        if (!this.free(p)) continue;
+        const cp = counterpartyOf(p);
+        if (cp === "") continue;
+        const key = `${p.currency}\u0000${counterpartyBlock(cp)}`;
+        const list = map.get(key);
+        if (list) list.push(p);
+        else map.set(key, [p]);
+      }
+      return map;
+    };
+    const leftBlocks = blocks(this.left);
+    const rightBlocks = blocks(this.right);
+    for (const [side, otherBlocks] of [
+      [this.left, rightBlocks],
+      [this.right, leftBlocks],
+    ] as const) {
+      for (const one of side) {
+        if (!this.free(one) || counterpartyOf(one) === "") continue;
+        const block = otherBlocks.get(`${one.currency}\u0000${counterpartyBlock(counterpartyOf(one))}`);
+        if (!block) continue;
+        const near = block
+          .filter((c) => this.free(c) && (c.units < 0) === (one.units < 0) && Math.abs(c.units) < Math.abs(one.units) && Math.abs(c.bday - one.bday) <= this.groupWindow && !(one.side === "left" ? isRejected(one, c) : isRejected(c, one)))
+          .sort((a, b) => Math.abs(a.bday - one.bday) - Math.abs(b.bday - one.bday) || a.order - b.order)
+          .slice(0, 16);
+        if (near.length < 2) continue;
+        const found = this.subsetOf(one, near);
+        if (!found || found.solutions.length === 0) continue;
+        const subset = found.solutions[0].map((i) => near[i]);
+        const [ls, rs] = one.side === "left" ? [[one], subset] : [subset, [one]];
+        if (!scoreGroup(ls, rs, false, this.tolerance, this.groupWindow, this.s)) continue;
+        this.propose(ls, rs, "group", this.s, evidence(this.s, this.w), { businessDays: widestGap(ls, rs), rivals: found.solutions.length > 1 || found.exhausted ? 1 : 0 });
+      }
+    }
+    // Many-to-many: a counterparty's free records in one window on both sides, few enough to be one settlement.
+    for (const [key, ls0] of leftBlocks) {
+      const rs0 = rightBlocks.get(key);
+      if (!rs0) continue;
+      const ls = ls0.filter((p) => this.free(p));
+      const rs = rs0.filter((p) => this.free(p));
+      if (ls.length < 2 || rs.length < 2 || ls.length > this.settings.maxGroupSize || rs.length > this.settings.maxGroupSize) continue;
+      if (ls.some((a) => rs.some((b) => isRejected(a, b)))) continue;
+      if (sumUnits(ls) !== sumUnits(rs) || widestGap(ls, rs) > this.groupWindow) continue;
+      if (!scoreGroup(ls, rs, false, this.tolerance, this.groupWindow, this.s)) continue;
+      this.propose(ls, rs, "group", this.s, evidence(this.s, this.w), { businessDays: widestGap(ls, rs), rivals: 0 });
+    }
+  }
+
+  unmatched() {
+    const ctxFor = (otherSide: Prepared[], otherAmounts: AmountIndex, otherKeys: KeyIndex) => ({
+      weights: this.w,
+      tolerance: this.tolerance,
+      window: this.window,
+      suggest: this.settings.thresholds.suggest,
+      otherAmounts,
+      otherOrder: amountOrder(otherSide),
+      otherKeys,
+      takenBy: (p: Prepared) => {
+        const proposal = this.proposals[p.proposal];
+        return p.side === "left" ? proposal.right.join(", ") : proposal.left.join(", ");
+      },
+    });
+    const out = [];
+    const leftFree = this.left.filter((p) => this.free(p));
+    const rightFree = this.right.filter((p) => this.free(p));
+    if (leftFree.length > 0) {
+      const ctx = ctxFor(this.right, this.rightAmounts, this.rightKeys);
+      for (const p of leftFree) out.push(explainUnmatched(p, ctx));
+    }
+    if (rightFree.length > 0) {
+      const ctx = ctxFor(this.left, this.leftAmounts, this.leftKeys);
+      for (const p of rightFree) out.push(explainUnmatched(p, ctx));
+    }
+    return out;
+  }
+}
+
+function widestGap(ls: Prepared[], rs: Prepared[]): number {
+  let widest = 0;
+  for (const a of ls) for (const b of rs) widest = Math.max(widest, Math.abs(a.bday - b.bday));
+  return widest;
+}
+
