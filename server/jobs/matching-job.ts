@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { runMatching, type Counterpart, type MatchTrigger } from "@/server/matching/run-matching";
-import { recalibrateMatching, type RecalibrateResult } from "@/server/matching/settings-store";
+import { recalibrateMatching, type RecalibrateResult } from "@/server/matching/learn-settings";
 import { addDays } from "@/server/matching/records";
 import { systemCtx } from "@/server/tenancy/context";
 import { todayUtc } from "./events";

@@ -6,8 +6,7 @@ import { appendAudit } from "@/server/audit/append-audit";
 import { AppError, notFound } from "@/server/errors";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { DEFAULT_MATCH_SETTINGS, matchSettingsSchema } from "./settings";
-import { calibrateAutoThreshold, learnWeights, type Feedback } from "./learning";
-import type { MatchSettings, SignalBreakdown } from "./types";
+import type { MatchSettings } from "./types";
 
 /**
  * Stored settings are a partial document over the engine's defaults ("{}" = the defaults), so a
@@ -73,21 +72,21 @@ export async function getMatchingSettings(db: Db, ctx: Ctx): Promise<SettingsOve
   });
 }
 
-async function feedbackThrough(tx: Db, orgId: string): Promise<number> {
+export async function feedbackThrough(tx: Db, orgId: string): Promise<number> {
   const [row] = await tx.execute<{ through: string | null }>(sql`
     select max(feedback_through)::text as through from matching_settings_changes where org_id = ${orgId} and source_id is null`);
   return Number(row?.through ?? 0);
 }
 
 /** Locks the organisation's settings row for a change; returns its version and stored document. */
-async function lockOrgSettings(tx: Db, orgId: string): Promise<{ version: number; settings: Record<string, unknown> }> {
+export async function lockOrgSettings(tx: Db, orgId: string): Promise<{ version: number; settings: Record<string, unknown> }> {
   const [row] = await tx.execute<{ version: number; settings: Record<string, unknown> }>(sql`
     select version, settings from matching_settings where org_id = ${orgId} and source_id is null for update`);
   if (!row) throw notFound("The organisation's matching settings");
   return row;
 }
 
-async function writeChange(
+export async function writeChange(
   tx: Db,
   ctx: Ctx,
   change: { version: number; kind: SettingsChange["kind"]; before: MatchSettings; after: MatchSettings; why: string; feedbackThrough?: number | null; restoresVersion?: number | null },
@@ -101,55 +100,6 @@ async function writeChange(
   await appendAudit(tx, ctx, [{ action: `matching.settings.${change.kind}`, entityType: "matching_settings", entityId: String(change.version), data: { before: change.before, after: change.after, why: change.why, restoresVersion: change.restoresVersion ?? null } }]);
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-export type RecalibrateResult = { changed: boolean; version: number; feedbackUsed: number; changes: { kind: "learn" | "calibrate"; why: string }[]; precisionAtThreshold: number | null };
-
-/**
- * Learning from accountants' decisions. When it runs: on an admin's "Recalibrate" and in the
- * nightly matching sweep, not after every single decision. One confirm or reject moves weights by
- * noise; a batch of a day's decisions moves them by evidence, and each change is a reviewable row
- * in the history instead of hundreds of tiny versions. Weights learn only from feedback not yet
- * learnt from (so the same decision never counts twice); the auto threshold is calibrated on the
- * last 180 days of decisions, so precision is measured on a stable sample.
- */
-export async function recalibrateMatching(db: Db, ctx: Ctx): Promise<RecalibrateResult> {
-  requirePermission(ctx, "matching.settings");
-  return inOrg(db, ctx, async (tx) => {
-    const stored = await lockOrgSettings(tx, ctx.orgId);
-    const current = mergeSettings(stored.settings);
-    const through = await feedbackThrough(tx, ctx.orgId);
-    const fresh = await tx.execute<{ id: string; decision: Feedback["decision"]; signals: SignalBreakdown; confidence: string }>(sql`
-      select id::text, decision, signals, confidence::text from match_feedback where org_id = ${ctx.orgId} and id > ${through} order by id limit 10000`);
-    const history = await tx.execute<{ decision: Feedback["decision"]; signals: SignalBreakdown; confidence: string }>(sql`
-      select decision, signals, confidence::text from match_feedback where org_id = ${ctx.orgId} and at > now() - interval '180 days' order by id desc limit 10000`);
-    const toFeedback = (r: { decision: Feedback["decision"]; signals: SignalBreakdown; confidence: string }): Feedback => ({ decision: r.decision, signals: r.signals, confidence: Number(r.confidence) });
-    const lastId = fresh.length ? Number(fresh[fresh.length - 1].id) : through;
-
-    const out: RecalibrateResult = { changed: false, version: stored.version, feedbackUsed: fresh.length, changes: [], precisionAtThreshold: null };
-    let settings = current;
-    if (fresh.length) {
-      const learned = learnWeights(settings, fresh.map(toFeedback), mergeSettings());
-      if (!same(learned.settings, settings)) {
-        out.version += 1;
-        await writeChange(tx, ctx, { version: out.version, kind: "learn", before: settings, after: learned.settings, why: learned.why, feedbackThrough: lastId });
-        out.changes.push({ kind: "learn", why: learned.why });
-        settings = learned.settings;
-      }
-    }
-    if (history.length) {
-      const calibrated = calibrateAutoThreshold(settings, history.map(toFeedback));
-      out.precisionAtThreshold = calibrated.precisionAtThreshold;
-      if (!same(calibrated.settings, settings)) {
-        out.version += 1;
-        await writeChange(tx, ctx, { version: out.version, kind: "calibrate", before: settings, after: calibrated.settings, why: calibrated.why, feedbackThrough: lastId });
-        out.changes.push({ kind: "calibrate", why: calibrated.why });
-      }
-    }
-    out.changed = out.changes.length > 0;
-    return out;
-  });
-}
 
 export const rollbackInput = z.object({ toVersion: z.number().int().min(1), reason: z.string().trim().min(3, "Say why").max(500) });
 
