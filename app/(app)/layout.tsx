@@ -10,7 +10,9 @@ export const dynamic = "force-dynamic";
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const actor = await requireActor();
   const items: NavItem[] = [
-    ...AREAS.map((a) => ({ href: `/${a.slug}`, label: a.label, built: false })),
+    ...AREAS.slice(0, 1).map((a) => ({ href: `/${a.slug}`, label: a.label, built: false })),
+    { href: "/matches", label: "Matches", built: true },
+    ...AREAS.slice(1).map((a) => ({ href: `/${a.slug}`, label: a.label, built: false })),
     { href: "/imports", label: "Imports", built: true },
     { href: "/sources", label: "Sources", built: true },
     { href: "/ledger", label: "Ledger", built: true },
