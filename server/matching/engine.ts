@@ -17,10 +17,11 @@ import type { MatchInput, MatchLevel, MatchResult, MatchSettings, Proposal } fro
  *   1. exact      a reference key held by exactly one free record on each side;
  *   2. declared   the lines of a payout (records sharing a groupKey) against one record;
  *   3. amount     the same amount and currency within the date window;
- *   4. fuzzy      amounts within the fee/FX tolerance, names compared fuzzily;
- *   5. key groups records tied by shared reference keys that add up (instalments, remittances);
- *   6. sum groups one record against a bounded subset of same-counterparty records that adds up,
- *                 and small same-counterparty clusters whose totals agree (many-to-many).
+ *   4. key groups records tied by shared reference keys that add up (instalments, remittances);
+ *   5. sum groups one record against a bounded subset of same-counterparty records that adds up
+ *                 exactly, and small same-counterparty clusters whose totals agree (many-to-many);
+ *   6. fuzzy      amounts within the fee/FX tolerance, names compared fuzzily. Last, because an
+ *                 exact sum of several records explains a gap better than a fee does.
  *
  * Every pass scores candidates on the same named signals (signals.ts). A candidate that is not
  * clearly better than its rival — on either side — is proposed at most as a suggestion. The
@@ -45,9 +46,9 @@ export function matchRecords(input: MatchInput): MatchResult {
   run.declaredGroups();
   run.sameAmount();
   run.sameAmount();
-  run.fuzzy();
   run.keyGroups();
   run.sumGroups();
+  run.fuzzy();
   const ruleOutcomes = [...l.outcomes, ...r.outcomes].sort((a, b) => (a.side < b.side ? -1 : a.side > b.side ? 1 : a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0));
   return { proposals: run.proposals, unmatched: run.unmatched(), ruleOutcomes };
 }
@@ -169,6 +170,9 @@ class Run {
         } else if (z > secondZ) secondZ = z;
       }
       if (!chosen) continue;
+      // A record quoting several documents that each have their own free partner is a group
+      // (a remittance), not a pair with a fee: the group pass decides it.
+      if (best.amount < 1 && this.quotesOthers(l, chosen, this.rightKeys)) continue;
       // The right record may hold another key that points, just as uniquely, at another left record.
       let rivals = secondZ >= bestZ - AMBIGUITY_MARGIN ? 1 : 0;
       for (const k of chosen.keys) {
@@ -177,6 +181,15 @@ class Run {
       }
       this.propose([l], [chosen], "exact", best, bestZ, { key: chosenKey, businessDays: Math.abs(l.bday - chosen.bday), rivals });
     }
+  }
+
+  /** Whether another of `p`'s keys points at a free record on the other side other than `partner`. */
+  private quotesOthers(p: Prepared, partner: Prepared, otherKeys: KeyIndex): boolean {
+    for (const k of p.keys) {
+      const holders = otherKeys.get(k.key);
+      if (holders) for (const h of holders) if (h !== partner && this.free(h)) return true;
+    }
+    return false;
   }
 
   /** Pass 2: records a source declared to belong together (a payout's charges, refunds and fees) against one record. */
@@ -299,12 +312,12 @@ class Run {
   }
 
   /**
-   * Pass 4: amounts within the tolerance (fees deducted, FX differences) in the date window,
+   * Pass 6: amounts within the tolerance (fees deducted, FX differences) in the date window,
    * names compared fuzzily. Candidate pairs are ranked by evidence and taken greedily; a pair
    * with a rival within the margin on either side is only suggested.
    */
   fuzzy(): void {
-    this.pass = 4;
+    this.pass = 6;
     this.rightOrderCache = null;
     const order = this.rightOrder();
     const pairs: PairCandidate[] = [];
@@ -314,6 +327,7 @@ class Run {
       const found: PairCandidate[] = [];
       for (const r of this.inRange(this.right, l.currency, l.units, l.bday, order)) {
         if (isRejected(l, r) || !scorePair(l, r, this.tolerance, this.window, this.s)) continue;
+        if (this.quotesOthers(l, r, this.rightKeys) || this.quotesOthers(r, l, this.leftKeys)) continue;
         found.push({ l, r, z: evidence(this.s, this.w), scores: { ...this.s } });
       }
       found.sort((a, b) => b.z - a.z || a.r.order - b.r.order);
@@ -339,9 +353,9 @@ class Run {
     }
   }
 
-  /** Pass 5: free records tied by shared reference keys whose sums agree, or whose one record is a subset sum of the others. */
+  /** Pass 4: free records tied by shared reference keys whose sums agree, or whose one record is a subset sum of the others. */
   keyGroups(): void {
-    this.pass = 5;
+    this.pass = 4;
     const max = this.settings.maxGroupSize;
     for (const c of keyComponents(this.left, this.right, this.leftKeys, this.rightKeys, max)) {
       let ls = c.left;
@@ -372,13 +386,13 @@ class Run {
   }
 
   /**
-   * Pass 6: one record against a subset of the other side's free records with the same
+   * Pass 5: one record against a subset of the other side's free records with the same
    * counterparty, in the group window, that adds up exactly (one-to-many and many-to-one); then
    * small same-counterparty clusters whose totals agree (many-to-many). Bounded: 16 candidates
    * per record, groups of at most maxGroupSize, 20,000 visits per search.
    */
   sumGroups(): void {
-    this.pass = 6;
+    this.pass = 5;
     const blocks = (side: Prepared[]) => {
       const map = new Map<string, Prepared[]>();
       for (const p of side) {

@@ -74,7 +74,7 @@ export type ExplainContext = {
 };
 
 /** How many candidates an unmatched record's explanation looks at: enough for 3 good ones, bounded per record. */
-const POOL_LIMIT = 12;
+const POOL_LIMIT = 6;
 
 /**
  * Up to three nearest candidates for an unmatched record and the criteria each one failed. The
@@ -85,14 +85,14 @@ export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
   const pool = new Set<Prepared>();
   for (const k of p.keys) {
     const holders = ctx.otherKeys.get(k.key);
-    if (holders) for (let i = 0; i < holders.length && pool.size < 4; i++) pool.add(holders[i]);
+    if (holders) for (let i = 0; i < holders.length && pool.size < 2; i++) pool.add(holders[i]);
   }
   const same = ctx.otherAmounts.get(p.currency)?.get(p.units);
   if (same) {
     // Nearest dates first: the bucket is in canonical (date) order.
     let best = 0;
     for (let i = 1; i < same.length; i++) if (Math.abs(same[i].bday - p.bday) < Math.abs(same[best].bday - p.bday)) best = i;
-    for (let d = 0; d < same.length && pool.size < 8; d++) {
+    for (let d = 0; d < same.length && pool.size < 4; d++) {
       if (best - d >= 0) pool.add(same[best - d]);
       if (d > 0 && best + d < same.length) pool.add(same[best + d]);
     }

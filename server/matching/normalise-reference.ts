@@ -51,6 +51,14 @@ function charKind(c: number): number {
   return 0;
 }
 
+function hasListSeparator(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 44 || c === 59) return true;
+  }
+  return false;
+}
+
 function stripZeros(s: string): string {
   let i = 0;
   while (i < s.length - 1 && s.charCodeAt(i) === 48) i++;
@@ -77,6 +85,12 @@ export function addReferenceKeys(text: string | null | undefined, out: Reference
     let count = 0;
     let after = pos;
     while (count < 3 && nextRun(text, after)) {
+      // "Invoices 101, 102": a comma or semicolon starts the next number of a list, not a part of this one.
+      if (count > 0 && hasListSeparator(text, after, runStart)) {
+        push(out, `${cls}:${last}`, `${cls}:${groups}`);
+        groups = "";
+        count = 0;
+      }
       if (runKind === 1) {
         if (count === 0 && FILLER.has(text.slice(runStart, runEnd).toLowerCase())) {
           after = runEnd;
@@ -117,8 +131,8 @@ function addIdChunks(text: string, out: ReferenceKey[]): void {
     if (alnum < 6 || !hasDigit) continue;
     // Pure numbers with a decimal point are amounts; pure 8-digit numbers starting 19/20 are dates.
     if (!hasLetter && (hasDot || (alnum === 8 && (text.startsWith("19", start) || text.startsWith("20", start))))) continue;
-    // A document key already covers "INV-2026-00123"; its chunk adds nothing.
-    if (hasLetter && DOCUMENT_WORDS[leadingWord(text, start)] !== undefined) continue;
+    // A document key already covers "INV-2026-00123" (a document word, then only numbers); "po_8x2k1" is an id.
+    if (hasLetter && isDocumentChunk(text, start, i)) continue;
     let key = "#";
     for (let j = start; j < i; j++) {
       const c = text.charCodeAt(j);
@@ -132,10 +146,12 @@ function isChunkBreak(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 59 || c === 47 || c === 124;
 }
 
-function leadingWord(text: string, start: number): string {
+function isDocumentChunk(text: string, start: number, end: number): boolean {
   let j = start;
-  while (j < text.length && charKind(text.charCodeAt(j)) === 1) j++;
-  return text.slice(start, j).toLowerCase();
+  while (j < end && charKind(text.charCodeAt(j)) === 1) j++;
+  if (DOCUMENT_WORDS[text.slice(start, j).toLowerCase()] === undefined) return false;
+  for (; j < end; j++) if (charKind(text.charCodeAt(j)) === 1) return false;
+  return true;
 }
 
 function push(out: ReferenceKey[], key: string, full: string): void {

@@ -90,10 +90,41 @@ function keysInclude(p: Prepared, groupKey: string): boolean {
 
 /** Counterparty agreement from the normalised names; no information when either side has none. */
 export function counterpartyScore(a: Prepared, b: Prepared): number {
+  const ra = a.record.counterparty;
+  const rb = b.record.counterparty;
+  if (!ra || !rb) return 0.5;
+  // Most pairs carry the same name up to case and punctuation: decided without normalising either.
+  if (sameLetters(ra, rb)) return 1;
   const x = counterpartyOf(a);
   const y = counterpartyOf(b);
   if (x === "" || y === "") return 0.5;
   return counterpartySimilarity(x, y);
+}
+
+/** Equal ignoring case and anything but ASCII letters and digits; no allocation. */
+export function sameLetters(a: string, b: string): boolean {
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    let x = -1;
+    while (i < a.length) {
+      const c = a.charCodeAt(i++);
+      if (c >= 97 && c <= 122) { x = c; break; }
+      if (c >= 65 && c <= 90) { x = c + 32; break; }
+      if (c >= 48 && c <= 57) { x = c; break; }
+      if (c > 127) return false;
+    }
+    let y = -1;
+    while (j < b.length) {
+      const c = b.charCodeAt(j++);
+      if (c >= 97 && c <= 122) { y = c; break; }
+      if (c >= 65 && c <= 90) { y = c + 32; break; }
+      if (c >= 48 && c <= 57) { y = c; break; }
+      if (c > 127) return false;
+    }
+    if (x !== y) return false;
+    if (x === -1) return true;
+  }
 }
 
 /**
