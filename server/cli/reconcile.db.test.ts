@@ -19,12 +19,14 @@ async function cli(args: string[], env: Record<string, string | undefined>) {
   const out: string[] = [];
   const err: string[] = [];
   const saved = process.env.DATABASE_URL;
-  process.env.DATABASE_URL = env.DATABASE_URL;
+  if (env.DATABASE_URL === undefined) delete process.env.DATABASE_URL;
+  else process.env.DATABASE_URL = env.DATABASE_URL;
   try {
     const code = await main(args, (l) => out.push(l), (l) => err.push(l));
     return { code, out, err };
   } finally {
-    process.env.DATABASE_URL = saved;
+    if (saved === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = saved;
   }
 }
 

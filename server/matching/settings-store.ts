@@ -97,7 +97,9 @@ export async function writeChange(
     insert into matching_settings_changes (org_id, version, kind, before, after, why, feedback_through, restores_version, actor_user_id, actor_label)
     values (${ctx.orgId}, ${change.version}, ${change.kind}, ${JSON.stringify(change.before)}::jsonb, ${JSON.stringify(change.after)}::jsonb, ${change.why},
             ${change.feedbackThrough ?? null}, ${change.restoresVersion ?? null}, ${ctx.userId}, ${ctx.actorLabel})`);
-  await appendAudit(tx, ctx, [{ action: `matching.settings.${change.kind}`, entityType: "matching_settings", entityId: String(change.version), data: { before: change.before, after: change.after, why: change.why, restoresVersion: change.restoresVersion ?? null } }]);
+  // The audit chain hashes canonical JSON, which carries only integers: weights and thresholds go in as decimal strings.
+  const data = JSON.parse(JSON.stringify({ before: change.before, after: change.after, why: change.why, restoresVersion: change.restoresVersion ?? null }, (_k, v) => (typeof v === "number" && !Number.isInteger(v) ? String(v) : v)));
+  await appendAudit(tx, ctx, [{ action: `matching.settings.${change.kind}`, entityType: "matching_settings", entityId: String(change.version), data }]);
 }
 
 
