@@ -88,7 +88,7 @@ const orgLock = (tx: Db, orgId: string) => tx.execute(sql`select pg_advisory_xac
  * One run per organisation at a time (advisory lock), so two runs cannot claim the same record —
  * and if they tried, the partial unique index on active members would refuse the second.
  */
-export async function runMatching(db: Db, ctx: Ctx, raw: RunMatchingInput, opts: { today?: string } = {}): Promise<MatchRunSummary> {
+export async function runMatching(db: Db, ctx: Ctx, raw: RunMatchingInput, opts: { today?: string; /** Filled with ms per phase (benchmarks). */ timings?: Record<string, number> } = {}): Promise<MatchRunSummary> {
   requirePermission(ctx, "matching.run");
   const parsed = runMatchingInput.safeParse(raw);
   if (!parsed.success) throw new AppError("validation", "The run request is not valid.", fieldErrorsOf(parsed.error));
@@ -117,7 +117,7 @@ export async function runMatching(db: Db, ctx: Ctx, raw: RunMatchingInput, opts:
       await orgLock(tx, ctx.orgId);
       const source = (await loadSourceRow(tx, ctx.orgId, input.sourceId))!;
       const other = counterpartSourceId ? (await loadSourceRow(tx, ctx.orgId, counterpartSourceId))! : null;
-      return reconcile(tx, ctx, { runId, source, other, from: input.from, to: input.to, today, trigger: input.trigger });
+      return reconcile(tx, ctx, { runId, source, other, from: input.from, to: input.to, today, trigger: input.trigger }, opts.timings);
     });
     return { runId, orgId: ctx.orgId, status: "succeeded", counts, error: null };
   } catch (e) {
@@ -136,7 +136,13 @@ export async function runMatching(db: Db, ctx: Ctx, raw: RunMatchingInput, opts:
 
 type RunScope = { runId: string; source: SourceRow; other: SourceRow | null; from: string; to: string; today: string; trigger: MatchTrigger };
 
-async function reconcile(tx: Db, ctx: Ctx, run: RunScope): Promise<RunCounts> {
+async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string, number> = {}): Promise<RunCounts> {
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    timings[name] = (timings[name] ?? 0) + (now - mark);
+    mark = now;
+  };
   const pairing = run.other ? "source" : "ledger";
   const { settings, version } = await effectiveSettings(tx, ctx.orgId, run.source.id);
 
@@ -155,9 +161,11 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope): Promise<RunCounts> {
     ? await loadTransactions(tx, ctx.orgId, run.other, wide, { pairing, payoutsOnly: run.other.kind === "psp" })
     : await loadLedgerLines(tx, ctx.orgId, run.source.gl_account_id, wide, { free: true });
 
+  phase("load");
   const rules = await loadRulesForRun(tx, ctx.orgId);
   const rejected = await tx.execute<{ left: string; right: string }>(sql`select left_key as left, right_key as right from rejected_pairs where org_id = ${ctx.orgId}`);
   const result = matchRecords({ left, right, settings, rules, rejected: [...rejected] });
+  phase("engine");
 
   const records = new Map<string, MatchRecord>();
   for (const r of left) records.set(r.id, r);
@@ -199,8 +207,10 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope): Promise<RunCounts> {
     select ${ctx.orgId}, match_id, ${pairing}, side, ct_id, jl_id, amount, record_date from member_stage`);
   await tx.execute(sql.raw(`drop table match_stage; drop table member_stage`));
 
+  phase("write_matches");
   const exceptions = await writeExceptions(tx, ctx, run, pairing, result.unmatched.filter((u) => u.side === "left" && !ruled.excluded.has(u.id)), records, ruled.assignees);
 
+  phase("write_exceptions");
   const counts: RunCounts = {
     left: left.length, right: right.length, auto, suggested, unmatched: exceptions.unmatched,
     exceptionsRaised: exceptions.raised, exceptionsUpdated: exceptions.updated, exceptionsResolved: exceptions.resolved,
@@ -256,18 +266,15 @@ async function writeExceptions(
                   assignee_id = coalesce(excluded.assignee_id, exceptions.assignee_id)
     returning (xmax = 0) as inserted`);
   await tx.execute(sql.raw(`drop table unmatched_stage`));
+  // Index probes per open exception of the source (the partial unique index on active members),
+  // never a join over all members: right after a large run the planner has no statistics for them.
   const resolved = await tx.execute(sql`
     update exceptions e set status = 'resolved', resolved_at = now(),
       details = e.details || jsonb_build_object('resolution', case when exists (select 1 from match_members m where m.canonical_transaction_id = e.canonical_transaction_id and m.pairing = ${pairing} and m.active) then 'matched' else 'excluded by a rule' end, 'resolvedByRun', ${run.runId}::text)
     where e.org_id = ${ctx.orgId} and e.kind = 'unmatched_transaction' and e.status = 'open' and e.source_id = ${run.source.id}
-      and e.canonical_transaction_id in (
-        select m.canonical_transaction_id from match_members m
-        join canonical_transactions t on t.id = m.canonical_transaction_id
-        where m.org_id = ${ctx.orgId} and m.pairing = ${pairing} and m.active and m.side = 'left' and t.source_id = ${run.source.id}
-          and t.booked_date between ${run.from} and ${run.to}
-        union all
-        select substr(o.record_key, 4)::bigint from match_rule_outcomes o
-        where o.org_id = ${ctx.orgId} and o.run_id = ${run.runId} and o.side = 'left' and o.record_key like 'ct:%' and o.action->>'type' in ('ignore', 'categorise'))`);
+      and (exists (select 1 from match_members m where m.canonical_transaction_id = e.canonical_transaction_id and m.pairing = ${pairing} and m.active)
+           or exists (select 1 from match_rule_outcomes o where o.run_id = ${run.runId} and o.side = 'left' and o.record_key = 'ct:' || e.canonical_transaction_id
+                      and o.action->>'type' in ('ignore', 'categorise')))`);
   const inserted = upserted.filter((r) => r.inserted).length;
   return { unmatched: unmatched.length, raised: inserted, updated: upserted.length - inserted, resolved: resolved.count };
 }
