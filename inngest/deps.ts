@@ -2,6 +2,7 @@ import { appDb, type Db } from "@/server/db/client";
 import { serverEnv } from "@/server/env";
 import { listOrganisationIds } from "@/server/jobs/organisations";
 import { runTrialBalanceJob } from "@/server/jobs/trial-balance-job";
+import { planNightlyMatching, recalibrateJob, runMatchingJob } from "@/server/jobs/matching-job";
 
 /**
  * What the functions need from the outside world, in one place so tests can pass their own.
@@ -12,10 +13,16 @@ export type JobDeps = {
   db: () => Db;
   listOrganisationIds: (db: Db) => Promise<string[]>;
   runTrialBalanceJob: typeof runTrialBalanceJob;
+  runMatchingJob: typeof runMatchingJob;
+  planNightlyMatching: typeof planNightlyMatching;
+  recalibrateJob: typeof recalibrateJob;
 };
 
 export const defaultJobDeps: JobDeps = {
   db: () => appDb(serverEnv().DATABASE_URL),
   listOrganisationIds,
   runTrialBalanceJob,
+  runMatchingJob,
+  planNightlyMatching,
+  recalibrateJob,
 };

@@ -3,7 +3,6 @@ import { requireActor } from "@/app/_lib/session";
 import { NavLinks, type NavItem } from "@/components/nav-links";
 import { Providers } from "@/components/providers";
 import { signOutAction, switchOrganisation } from "./shell-actions";
-import { AREAS } from "./areas";
 import { db } from "@/app/_lib/db";
 import { countWaiting } from "@/server/approvals/queries";
 
@@ -14,10 +13,12 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   // The in-app notification: how many requests wait for this person's decision.
   const waiting = await countWaiting(db(), actor.ctx);
   const items: NavItem[] = [
+    { href: "/exceptions", label: "Exceptions", built: false },
+    { href: "/matches", label: "Matches", built: true },
     { href: "/approvals", label: "Approvals", built: true, badge: waiting },
     { href: "/periods", label: "Period close", built: true },
-    ...AREAS.map((a) => ({ href: `/${a.slug}`, label: a.label, built: false })),
     { href: "/sync", label: "Sync", built: true },
+    { href: "/gl-variances", label: "GL variances", built: false },
     { href: "/imports", label: "Imports", built: true },
     { href: "/sources", label: "Sources", built: true },
     { href: "/ledger", label: "Ledger", built: true },

@@ -5,3 +5,4 @@ export * from "./checks";
 export * from "./ingest";
 export * from "./approvals";
 export * from "./xero";
+export * from "./matching";

@@ -205,9 +205,16 @@ export const exceptions = pgTable(
     currency: text(),
     details: jsonb().$type<Record<string, unknown>>().notNull().default({}),
     raisedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** Matching: the canonical transaction that found no match (kind unmatched_transaction). */
+    canonicalTransactionId: bigint({ mode: "number" }),
+    /** Who should look at it (a tenant rule's assign action, or a person later). */
+    assigneeId: uuid().references(() => users.id),
+    resolvedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
     index("exceptions_org_status_idx").on(t.orgId, t.status, t.raisedAt),
+    // One open "unmatched" exception per record: a re-run updates it instead of raising another.
+    uniqueIndex("exceptions_open_unmatched_key").on(t.orgId, t.canonicalTransactionId).where(sql`${t.kind} = 'unmatched_transaction' and ${t.status} = 'open'`),
     check("exceptions_severity", sql`${t.severity} in ('low', 'medium', 'high', 'critical')`),
   ],
 );

@@ -1,5 +1,6 @@
 import { nightlyTrialBalance } from "./nightly-trial-balance";
 import { xeroHourlySync, xeroSync } from "./xero-sync";
+import { matchingRun, nightlyMatching } from "./matching";
 
 /** Every function this app serves at /api/inngest. */
-export const functions = [nightlyTrialBalance, xeroSync, xeroHourlySync];
+export const functions = [nightlyTrialBalance, matchingRun, nightlyMatching, xeroSync, xeroHourlySync];

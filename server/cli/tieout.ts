@@ -8,6 +8,7 @@ import { readMatchCsv, MatchCsvError } from "@/server/matching/csv-input";
 import { matchRecords } from "@/server/matching/engine";
 import { rulesFileSchema } from "@/server/matching/rules";
 import { DEFAULT_MATCH_SETTINGS, matchSettingsSchema } from "@/server/matching/settings";
+import { reconcileCommand } from "./reconcile";
 
 /** "100" → "100.00" for EUR: at least the currency's minor units, never fewer digits than given. */
 const amount = (value: string | null, currency: string) => {
@@ -18,6 +19,7 @@ const amount = (value: string | null, currency: string) => {
 
 const USAGE = `Usage: npx tieout parse FILE [--format NAME]
        npx tieout match --left A.csv --right B.csv [--rules rules.json] [--settings settings.json] [--unmatched]
+       npx tieout reconcile --source ID [--against ledger|SOURCE_ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD]  (needs DATABASE_URL)
 
 parse:
 
@@ -97,6 +99,7 @@ function match(rest: string[], out: (line: string) => void, err: (line: string) 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "match") return match(rest, out, err);
+  if (command === "reconcile") return reconcileCommand(rest, out, err);
   if (command !== "parse") {
     err(USAGE);
     return command === "--help" || command === "-h" ? 0 : 2;

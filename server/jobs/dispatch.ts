@@ -4,6 +4,7 @@ import { serverEnv } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { JOB_EVENT_SCHEMAS, todayUtc, type JobEvent } from "./events";
 import { runTrialBalanceJob, type TrialBalanceRunSummary } from "./trial-balance-job";
+import { runMatchingJob, type MatchingRunSummary } from "./matching-job";
 
 /**
  * The dispatch seam: the only place where the rest of server/ (and app/) hands work to the
@@ -36,7 +37,7 @@ export type JobsConfig =
   | { mode: "inngest"; log?: JobLogger; /** Replaces the lazily imported Inngest client's send (tests). */ send?: (event: JobEvent) => Promise<{ ids: string[] }> };
 
 export type DispatchResult =
-  | { mode: "inline"; event: JobEvent["name"]; runs: TrialBalanceRunSummary[] }
+  | { mode: "inline"; event: JobEvent["name"]; runs: (TrialBalanceRunSummary | MatchingRunSummary)[]; /** Started and not awaited (import-triggered and scheduled matching). */ detached?: boolean }
   | { mode: "inngest"; event: JobEvent["name"]; eventIds: string[] };
 
 export type Dispatcher = { mode: JobsMode; dispatch: (event: JobEvent) => Promise<DispatchResult> };
@@ -95,6 +96,19 @@ export function createDispatcher(config: JobsConfig): Dispatcher {
             const { syncDeps } = await import("@/server/xero/runtime");
             void runSyncJobDetached(config.db(), event.data.orgId, event.data.jobId, syncDeps());
             return { mode: "inline", event: event.name, runs: [] };
+          }
+          case "tieout/matching.run.requested": {
+            const job = { ...event.data, against: event.data.against ?? { kind: "ledger" as const } };
+            // A person waiting on "Run now" (or the CLI) gets the run's outcome; an import must not
+            // wait for matching (nor fail because of it), so its run is started and left running
+            // here. The match_runs row is the progress record either way.
+            if (job.trigger === "import" || job.trigger === "schedule") {
+              void runMatchingJob(config.db(), job, now()).catch((e) =>
+                log.error("detached matching run failed", { orgId: job.orgId, sourceId: job.sourceId, error: e instanceof AppError ? `${e.code}: ${e.message}` : String(e) }),
+              );
+              return { mode: "inline", event: event.name, runs: [], detached: true };
+            }
+            return { mode: "inline", event: event.name, runs: [await runMatchingJob(config.db(), job, now())] };
           }
         }
       } catch (e) {

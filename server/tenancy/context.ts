@@ -36,6 +36,12 @@ const PERMISSIONS = {
   "xero.manage": ["admin"],
   /** Start, cancel and retry Xero syncs. */
   "xero.sync": ["admin", "accountant"],
+  /** Start a reconciliation run; confirm, reject, undo and make matches. */
+  "matching.run": ["admin", "accountant"],
+  "matching.decide": ["admin", "accountant"],
+  /** Weights, thresholds, recalibration and rollback; tenant rules. */
+  "matching.settings": ["admin"],
+  "matching.rules": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

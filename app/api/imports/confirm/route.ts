@@ -3,6 +3,8 @@ import { AppError } from "@/server/errors";
 import { importLimits } from "@/server/ingest/limits";
 import { importUpload } from "@/server/ingest/import-file";
 import { serverEnv } from "@/server/env";
+import { getImport } from "@/server/ingest/queries";
+import { requestMatchingAfterImport } from "@/server/jobs/after-import";
 
 export const dynamic = "force-dynamic";
 
@@ -10,10 +12,15 @@ export const dynamic = "force-dynamic";
 export const POST = jsonRoute("imports.confirm", "imports.run", async (db, ctx, req) => {
   const body = (await req.json().catch(() => null)) as { uploadId?: unknown; format?: unknown; options?: unknown; saveProfileAs?: unknown } | null;
   if (!body || typeof body.uploadId !== "string") throw new AppError("validation", "Say which upload to import.");
-  return importUpload(db, ctx, {
+  const summary = await importUpload(db, ctx, {
     uploadId: body.uploadId,
     format: typeof body.format === "string" && body.format ? body.format : undefined,
     options: (body.options ?? undefined) as never,
     saveProfileAs: typeof body.saveProfileAs === "string" && body.saveProfileAs.trim() ? body.saveProfileAs.trim() : undefined,
   }, importLimits(serverEnv()));
+  if (summary.newCount > 0) {
+    const { sourceId } = await getImport(db, ctx, summary.importId);
+    await requestMatchingAfterImport(ctx, { sourceId, importId: summary.importId, newCount: summary.newCount });
+  }
+  return summary;
 });

@@ -1,0 +1,23 @@
+import type { Ctx } from "@/server/tenancy/context";
+import { consoleJobLogger } from "./dispatch";
+import { dispatch } from "./dispatch";
+import { MATCHING_RUN_REQUESTED } from "./events";
+
+/**
+ * After an import has committed: ask for a reconciliation run over the dates it brought in.
+ * Never inside the import's transaction (the import must not wait for, or fail with, matching),
+ * and a dispatch failure (Inngest unreachable) is logged, not reported as a failed import — the
+ * nightly run reconciles the lines anyway.
+ */
+export async function requestMatchingAfterImport(ctx: Ctx, imp: { sourceId: string; importId: string; newCount: number }): Promise<void> {
+  if (imp.newCount === 0) return;
+  try {
+    await dispatch({
+      name: MATCHING_RUN_REQUESTED,
+      id: `import:${imp.importId}`,
+      data: { orgId: ctx.orgId, sourceId: imp.sourceId, importId: imp.importId, trigger: "import", requestedBy: ctx.userId ?? undefined },
+    });
+  } catch (e) {
+    consoleJobLogger.error("could not request matching after an import", { orgId: ctx.orgId, importId: imp.importId, error: String(e) });
+  }
+}
