@@ -27,13 +27,13 @@ export function RunMatchingForm({ sources, from, to }: { sources: SourceOption[]
     >
       <label>
         Source
-        <select value={sourceId} onChange={(e) => setSourceId(e.target.value)} required>
+        <select aria-label="Source" value={sourceId} onChange={(e) => setSourceId(e.target.value)} required>
           {sources.map((s) => <option key={s.id} value={s.id}>{s.name} ({s.currency})</option>)}
         </select>
       </label>
       <label>
         Against
-        <select value={against} onChange={(e) => setAgainst(e.target.value)}>
+        <select aria-label="Against" value={against} onChange={(e) => setAgainst(e.target.value)}>
           <option value="ledger">Ledger (the source&apos;s GL account)</option>
           {sources.filter((s) => s.id !== sourceId).map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
         </select>
