@@ -27,19 +27,19 @@ export function RunMatchingForm({ sources, from, to }: { sources: SourceOption[]
     >
       <label>
         Source
-        <select value={sourceId} onChange={(e) => setSourceId(e.target.value)} required>
+        <select aria-label="Source" value={sourceId} onChange={(e) => setSourceId(e.target.value)} required>
           {sources.map((s) => <option key={s.id} value={s.id}>{s.name} ({s.currency})</option>)}
         </select>
       </label>
       <label>
         Against
-        <select value={against} onChange={(e) => setAgainst(e.target.value)}>
+        <select aria-label="Against" value={against} onChange={(e) => setAgainst(e.target.value)}>
           <option value="ledger">Ledger (the source&apos;s GL account)</option>
           {sources.filter((s) => s.id !== sourceId).map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
         </select>
       </label>
-      <label>From<input type="date" value={range.from} onChange={(e) => setRange({ ...range, from: e.target.value })} required /></label>
-      <label>To<input type="date" value={range.to} onChange={(e) => setRange({ ...range, to: e.target.value })} required /></label>
+      <label>From<input aria-label="From" type="date" value={range.from} onChange={(e) => setRange({ ...range, from: e.target.value })} required /></label>
+      <label>To<input aria-label="To" type="date" value={range.to} onChange={(e) => setRange({ ...range, to: e.target.value })} required /></label>
       <button type="submit" disabled={m.isPending || !sourceId}>{m.isPending ? "Matching…" : "Run now"}</button>
       {r?.ok && r.data.status === "queued" && <span role="status" className="muted">Queued with Inngest; the run appears below when it starts.</span>}
       {r?.ok && r.data.status === "succeeded" && r.data.counts && (

@@ -39,7 +39,11 @@ export type MatchView = {
 };
 
 /** Matches in the given statuses, newest first, with both sides' records as a person reads them. */
-export async function listMatches(db: Db, ctx: Ctx, q: { statuses: MatchStatus[]; sourceId?: string; limit?: number; offset?: number }): Promise<{ rows: MatchView[]; total: number }> {
+export async function listMatches(
+  db: Db,
+  ctx: Ctx,
+  q: { statuses: MatchStatus[]; sourceId?: string; limit?: number; offset?: number; /** "confidence" (the review queue) or "recent" (latest decided first). */ order?: "confidence" | "recent" },
+): Promise<{ rows: MatchView[]; total: number }> {
   requirePermission(ctx, "ledger.read");
   if (q.sourceId !== undefined && !isUuid(q.sourceId)) throw notFound("The source");
   const statuses = `{${q.statuses.join(",")}}`;
@@ -50,7 +54,8 @@ export async function listMatches(db: Db, ctx: Ctx, q: { statuses: MatchStatus[]
       select m.id, m.source_id as "sourceId", s.name as "sourceName", m.pairing, m.level, m.confidence::text, m.decision, m.status, m.signals,
              m.difference::text, m.currency, m.reason, u.email as "decidedBy", m.decided_at as "decidedAt", m.undo_reason as "undoReason", m.created_at as "createdAt"
       from matches m join sources s on s.id = m.source_id left join users u on u.id = m.decided_by
-      where ${where} order by m.confidence desc, m.created_at desc, m.id limit ${Math.min(q.limit ?? 50, 200)} offset ${q.offset ?? 0}`);
+      where ${where}
+      order by ${q.order === "recent" ? sql`coalesce(m.decided_at, m.created_at) desc, m.confidence desc` : sql`m.confidence desc, m.created_at desc`}, m.id limit ${Math.min(q.limit ?? 50, 200)} offset ${q.offset ?? 0}`);
     const ids = `{${rows.map((r) => r.id).join(",")}}`;
     const members = rows.length
       ? await tx.execute<MatchMemberView & { matchId: string }>(sql`

@@ -22,7 +22,7 @@ export default async function MatchesPage() {
     listSources(db(), ctx),
     listMatchRuns(db(), ctx, { limit: 10 }),
     listMatches(db(), ctx, { statuses: ["suggested"], limit: 50 }),
-    listMatches(db(), ctx, { statuses: ["auto_matched", "confirmed"], limit: 50 }),
+    listMatches(db(), ctx, { statuses: ["auto_matched", "confirmed"], limit: 50, order: "recent" }),
     listUnmatched(db(), ctx, { limit: 50 }),
   ]);
   const decide = can(ctx.role, "matching.decide");
