@@ -27,18 +27,6 @@ export function simClock(opts: { timeScale?: number; start?: number } = {}): Sim
   };
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so a seed reproduces a run. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A UUID v4 drawn from the seeded generator (stable ids across runs with the same seed). */
 export function seededUuid(rnd: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(rnd() * 16).toString(16)).join("");

@@ -1,4 +1,5 @@
-import { prng, seededUuid } from "./clock";
+import { prng } from "@/server/prng";
+import { seededUuid } from "./clock";
 
 /**
  * The simulator's books: per organisation, every record of every resource the client reads, in

@@ -1,7 +1,8 @@
 import { createHash, createHmac, generateKeyPairSync, randomBytes, randomUUID, sign as rsaSign, type KeyObject } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { prng, simClock, type SimClock } from "./clock";
+import { prng } from "@/server/prng";
+import { simClock, type SimClock } from "./clock";
 import { envelope, hasUpdatedDate, isPaged, organisationOf, renderRecord, xeroJson } from "./render";
 import { idField, mutateOrg, RESOURCES, seedOrg, type MutationSummary, type OrgSpec, type ResourceName, type SimOrg, type SimRecord } from "./seed";
 
