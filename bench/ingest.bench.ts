@@ -9,20 +9,15 @@
  * Then each file is imported again: 0 new lines is part of the check. `npm run bench:ingest`;
  * BENCH_CSV_LINES and BENCH_CAMT_ENTRIES shrink it.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
-import { startEmbeddedPostgres } from "@/server/db/embedded";
-import { appRoleUrl, enableAppRole, migrateDatabase } from "@/server/db/bootstrap";
-import { connect, type Db } from "@/server/db/client";
+import type { Db } from "@/server/db/client";
 import { copyRows } from "@/server/db/copy";
 import { importFile } from "@/server/ingest/import-file";
 import { createSource } from "@/server/ingest/sources";
 import { parseBytes } from "@/server/ingest/parsers";
 import type { CanonicalRecord } from "@/server/ingest/parsers/canonical";
+import { withBenchDatabase } from "./bench-database";
 import { createTestOrg, type TestOrg } from "@/test/fixtures";
 import { prng } from "@/server/prng";
 
@@ -111,32 +106,18 @@ async function measure(app: Db, admin: Db, org: TestOrg, sourceId: string, label
 }
 
 async function main() {
-  const root = mkdtempSync(path.join(os.tmpdir(), "tieout-bench-"));
-  chmodSync(root, 0o755);
-  const server = await startEmbeddedPostgres({ dataDir: path.join(root, "pg"), persistent: false, preferredPort: 0 });
-  try {
-    const adminUrl = server.adminUrl();
-    await migrateDatabase(adminUrl);
-    const password = randomBytes(12).toString("hex");
-    await enableAppRole(adminUrl, password);
-    const app = connect(appRoleUrl(adminUrl, password), { max: 2 });
-    const admin = connect(adminUrl, { max: 2 });
+  await withBenchDatabase(async ({ app, admin }) => {
     const org = await createTestOrg(app.db, { year: 2026 });
     const sourceId = async (name: string) =>
       (await createSource(app.db, org.ctx.accountant, { kind: "bank", name, entityId: org.entityId, currency: "EUR", glAccountId: org.accounts["1000"] })).id;
 
     const csv = await measure(app.db, admin.db, org, await sourceId("Bench CSV"), "csv", "bench.csv", csvFile(CSV_LINES));
     const camt = await measure(app.db, admin.db, org, await sourceId("Bench CAMT"), "camt053", "bench.camt053.xml", camtFile(CAMT_ENTRIES));
-    await app.close();
-    await admin.close();
 
     const csvRate = rate(csv.lines, csv.oursMs);
     const refRate = rate(csv.lines, csv.refMs);
     console.log(`RESULT csv_lines_per_s=${csvRate} ref_copy_rows_per_s=${refRate} camt_lines_per_s=${rate(camt.lines, camt.oursMs)} camt_ref_rows_per_s=${rate(camt.lines, camt.refMs)} ratio=${(csvRate / refRate).toFixed(3)}`);
-  } finally {
-    await server.stop();
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((e) => {

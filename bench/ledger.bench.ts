@@ -3,19 +3,13 @@
  * table with no keys, triggers or audit (REFERENCE), and through postJournalEntries with every
  * trigger, check and audit row in place (OURS). `npm run bench:ledger`; BENCH_ENTRIES shrinks it.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import Decimal from "decimal.js";
-import { startEmbeddedPostgres } from "@/server/db/embedded";
-import { appRoleUrl, enableAppRole, migrateDatabase } from "@/server/db/bootstrap";
-import { connect } from "@/server/db/client";
 import { postJournalEntries, type PostingInput } from "@/server/ledger/post-journal-entries";
 import { trialBalance } from "@/server/ledger/queries";
 import { verifyAuditChain } from "@/server/audit/verify-chain";
+import { withBenchDatabase } from "./bench-database";
 import { createTestOrg } from "@/test/fixtures";
 import { prng } from "@/server/prng";
 
@@ -25,16 +19,7 @@ const BATCH = 1000;
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
 
 async function main() {
-  const root = mkdtempSync(path.join(os.tmpdir(), "tieout-bench-"));
-  chmodSync(root, 0o755);
-  const server = await startEmbeddedPostgres({ dataDir: path.join(root, "pg"), persistent: false, preferredPort: 0 });
-  try {
-    const adminUrl = server.adminUrl();
-    await migrateDatabase(adminUrl);
-    const password = randomBytes(12).toString("hex");
-    await enableAppRole(adminUrl, password);
-    const app = connect(appRoleUrl(adminUrl, password), { max: 2 });
-    const admin = connect(adminUrl, { max: 2 });
+  await withBenchDatabase(async ({ app, admin }) => {
     const org = await createTestOrg(app.db, { accountCount: 50, year: 2026 });
 
     // Deterministic journals: 2–4 lines in whole cents over 50 accounts, dates across the year.
@@ -94,14 +79,9 @@ async function main() {
     const chain = await verifyAuditChain(app.db, org.ctx.admin);
     const ok = Number(counts.entries) === ENTRIES && Number(counts.lines) === lineCount && Number(counts.bare) === lineCount && tb.difference === "0" && chain.ok && chain.rows === ENTRIES + 1;
     console.log(`verify: entries=${counts.entries} lines=${counts.lines} bare_lines=${counts.bare} trial_balance_difference=${tb.difference} audit_chain=${chain.ok ? `ok (${chain.rows} rows)` : JSON.stringify(chain)}`);
-    await app.close();
-    await admin.close();
     if (!ok) throw new Error("verification failed");
     console.log(`RESULT entries_per_s=${oursEntries} lines_per_s=${oursLines} ref_lines_per_s=${refLines} ratio=${(oursLines / refLines).toFixed(3)}`);
-  } finally {
-    await server.stop();
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((e) => {

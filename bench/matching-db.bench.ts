@@ -11,21 +11,16 @@
  * it) + one exact join on amount + reference against the ledger lines, materialised (CREATE TABLE AS).
  * `npm run bench:matching-db`; BENCH_LINES shrinks it.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { sql } from "drizzle-orm";
-import { startEmbeddedPostgres } from "@/server/db/embedded";
-import { appRoleUrl, enableAppRole, migrateDatabase } from "@/server/db/bootstrap";
-import { connect, type Db } from "@/server/db/client";
+import type { Db } from "@/server/db/client";
 import { copyRows } from "@/server/db/copy";
 import { importFile } from "@/server/ingest/import-file";
 import { createSource } from "@/server/ingest/sources";
 import { runMatching } from "@/server/matching/run-matching";
+import { withBenchDatabase } from "./bench-database";
 import { createTestOrg } from "@/test/fixtures";
 import { generateBenchRecords } from "./matching.bench";
 
@@ -36,16 +31,7 @@ const secs = (ms: number) => (ms / 1000).toFixed(2);
 const csvField = (s: string | null | undefined) => (s == null ? "" : /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 async function main() {
-  const root = mkdtempSync(path.join(os.tmpdir(), "tieout-bench-"));
-  chmodSync(root, 0o755);
-  const server = await startEmbeddedPostgres({ dataDir: path.join(root, "pg"), persistent: false, preferredPort: 0, log: process.env.BENCH_DEBUG ? (s) => /FATAL|PANIC|terminat|ERROR|signal|server process|shut/.test(s) && console.error(`[pg] ${s.trim()}`) : undefined });
-  try {
-    const adminUrl = server.adminUrl();
-    await migrateDatabase(adminUrl);
-    const password = randomBytes(12).toString("hex");
-    await enableAppRole(adminUrl, password);
-    const app = connect(appRoleUrl(adminUrl, password), { max: 2 });
-    const admin = connect(adminUrl, { max: 2 });
+  await withBenchDatabase(async ({ app, admin }) => {
     const org = await createTestOrg(app.db, { year: 2026 });
     await admin.db.execute(sql`insert into fiscal_periods (org_id, entity_id, name, starts_on, ends_on) values (${org.orgId}, ${org.entityId}, '2027-01', '2027-01-01', '2027-01-31')`);
     const { id: sourceId } = await createSource(app.db, org.ctx.accountant, { kind: "bank", name: "Bench bank", entityId: org.entityId, currency: "EUR", glAccountId: org.accounts["1000"] });
@@ -105,13 +91,8 @@ async function main() {
     console.log(`  matching phases: ${Object.entries(timings).map(([k, v]) => `${k} ${secs(v)} s`).join(", ")}`);
     console.log(`  run ${run.status}: ${JSON.stringify(run.counts)}; stored ${stored.matches} matches, ${stored.members} members, ${stored.exceptions} exceptions`);
     if (run.status !== "succeeded" || imported.newCount !== left.length || stored.exceptions !== run.counts!.unmatched) throw new Error("verification failed");
-    await app.close();
-    await admin.close();
     console.log(`RESULT e2e_s=${secs(oursMs)} ref_s=${secs(refMs)} ratio=${(oursMs / refMs).toFixed(2)}`);
-  } finally {
-    await server.stop();
-    rmSync(root, { recursive: true, force: true });
-  }
+  }, { log: process.env.BENCH_DEBUG ? (s) => /FATAL|PANIC|terminat|ERROR|signal|server process|shut/.test(s) && console.error(`[pg] ${s.trim()}`) : undefined });
 }
 
 main().catch((e) => {
