@@ -148,6 +148,18 @@ async function lockRequest(tx: Db, ctx: Ctx, requestId: string): Promise<LockedR
   return r;
 }
 
+/** What an executor is told about the request it acts for. */
+function requestRef(id: string, r: { maker_id: string; maker_label: string; target_key: string; version: number }): RequestRef {
+  return { id, makerId: r.maker_id, makerLabel: r.maker_label, targetKey: r.target_key, version: r.version };
+}
+
+/** One approver's decision, tied to the version and content they were shown (the database re-checks both). */
+function recordDecision(tx: Db, ctx: Ctx, r: LockedRequest, decision: "approved" | "rejected", comment: string) {
+  return tx.execute(sql`
+    insert into approval_decisions (org_id, request_id, maker_id, approver_id, approver_label, approver_role, decision, comment, request_version, content_hash)
+    values (${ctx.orgId}, ${r.id}, ${r.maker_id}, ${ctx.userId}, ${ctx.actorLabel}, ${ctx.role}, ${decision}, ${comment}, ${r.version}, ${r.content_hash})`);
+}
+
 function assertDecidable(ctx: Ctx, r: LockedRequest, version: number) {
   if (r.status !== "pending") throw new AppError("conflict", `This request is already ${r.status}.`);
   if (r.expired) throw new AppError("expired", `This request expired at ${r.expires_at.slice(0, 16)} UTC; the maker can submit it again.`);
@@ -163,7 +175,7 @@ async function expire(db: Db, ctx: Ctx, requestId: string): Promise<void> {
       where org_id = ${ctx.orgId} and id = ${requestId} and status = 'pending' and expires_at <= now()
       returning kind, content, maker_id, maker_label, target_key, version`);
     if (!r) return;
-    await executorFor(r.kind).onClosed?.(tx, ctx, r.content, { id: requestId, makerId: r.maker_id, makerLabel: r.maker_label, targetKey: r.target_key, version: r.version }, "expired");
+    await executorFor(r.kind).onClosed?.(tx, ctx, r.content, requestRef(requestId, r), "expired");
     await appendAudit(tx, ctx, [{ action: "approval.expired", entityType: "approval_request", entityId: requestId, data: {} }]);
   });
 }
@@ -190,9 +202,7 @@ export async function approveRequest(db: Db, ctx: Ctx, input: z.input<typeof dec
       inOrg(db, ctx, async (tx) => {
         const r = await lockRequest(tx, ctx, d.requestId);
         assertDecidable(ctx, r, d.version);
-        await tx.execute(sql`
-          insert into approval_decisions (org_id, request_id, maker_id, approver_id, approver_label, approver_role, decision, comment, request_version, content_hash)
-          values (${ctx.orgId}, ${r.id}, ${r.maker_id}, ${ctx.userId}, ${ctx.actorLabel}, ${ctx.role}, 'approved', ${d.comment}, ${r.version}, ${r.content_hash})`);
+        await recordDecision(tx, ctx, r, "approved", d.comment);
         const [{ approvals, admins }] = await tx.execute<{ approvals: number; admins: number }>(sql`
           select count(*)::int as approvals, (count(*) filter (where approver_role = 'admin'))::int as admins from approval_decisions
           where request_id = ${r.id} and voided_at is null and decision = 'approved' and request_version = ${r.version}`);
@@ -208,7 +218,7 @@ export async function approveRequest(db: Db, ctx: Ctx, input: z.input<typeof dec
         const execCtx: Ctx = { orgId: ctx.orgId, userId: ctx.userId, role: "system", actorLabel: `${ctx.actorLabel} (approval ${r.id.slice(0, 8)})` };
         let result: Record<string, unknown>;
         try {
-          result = await executorFor(r.kind).execute(tx, execCtx, r.content, { id: r.id, makerId: r.maker_id, makerLabel: r.maker_label, targetKey: r.target_key, version: r.version });
+          result = await executorFor(r.kind).execute(tx, execCtx, r.content, requestRef(r.id, r));
         } catch (e) {
           throw new ExecutionFailed(fromDbError(e) ?? e);
         }
@@ -241,11 +251,9 @@ export async function rejectRequest(db: Db, ctx: Ctx, input: z.input<typeof deci
       inOrg(db, ctx, async (tx) => {
         const r = await lockRequest(tx, ctx, d.requestId);
         assertDecidable(ctx, r, d.version);
-        await tx.execute(sql`
-          insert into approval_decisions (org_id, request_id, maker_id, approver_id, approver_label, approver_role, decision, comment, request_version, content_hash)
-          values (${ctx.orgId}, ${r.id}, ${r.maker_id}, ${ctx.userId}, ${ctx.actorLabel}, ${ctx.role}, 'rejected', ${d.comment}, ${r.version}, ${r.content_hash})`);
+        await recordDecision(tx, ctx, r, "rejected", d.comment);
         await tx.execute(sql`update approval_requests set status = 'rejected', decided_at = now(), updated_at = now() where org_id = ${ctx.orgId} and id = ${r.id}`);
-        await executorFor(r.kind).onClosed?.(tx, ctx, r.content, { id: r.id, makerId: r.maker_id, makerLabel: r.maker_label, targetKey: r.target_key, version: r.version }, "rejected");
+        await executorFor(r.kind).onClosed?.(tx, ctx, r.content, requestRef(r.id, r), "rejected");
         await appendAudit(tx, ctx, [{ action: "approval.rejected", entityType: "approval_request", entityId: r.id, data: { comment: d.comment, version: r.version } }]);
         return { status: "rejected" as const, approvals: 0, required: r.approvals_required, adminMissing: false, result: null };
       }),
@@ -266,7 +274,7 @@ export async function withdrawRequest(db: Db, ctx: Ctx, input: { requestId: stri
       if (r.maker_id !== ctx.userId) throw new AppError("forbidden", "Only the maker withdraws a request.");
       if (r.status !== "pending") throw new AppError("conflict", `This request is already ${r.status}.`);
       await tx.execute(sql`update approval_requests set status = 'withdrawn', decided_at = now(), updated_at = now() where org_id = ${ctx.orgId} and id = ${r.id}`);
-      await executorFor(r.kind).onClosed?.(tx, ctx, r.content, { id: r.id, makerId: r.maker_id, makerLabel: r.maker_label, targetKey: r.target_key, version: r.version }, "withdrawn");
+      await executorFor(r.kind).onClosed?.(tx, ctx, r.content, requestRef(r.id, r), "withdrawn");
       await appendAudit(tx, ctx, [{ action: "approval.withdrawn", entityType: "approval_request", entityId: r.id, data: {} }]);
     }),
   );
