@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/server/db/client";
@@ -7,7 +8,7 @@ import { AppError, notFound } from "@/server/errors";
 import { isUuid } from "@/server/ids";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import type { XeroConfig } from "./config";
-import { accessTokenFor, storeTokens } from "./grant-tokens";
+import { accessTokenFor, sealTokens } from "./grant-tokens";
 import { authorizationUrl, exchangeCode, newCodeVerifier, newState, revokeRefreshToken, type TokenSet } from "./oauth";
 import { grantAad, open, seal, verifierAad } from "./token-vault";
 import { XeroError } from "./xero-errors";
@@ -71,13 +72,12 @@ export async function completeXeroConnect(db: Db, config: XeroConfig, callbackUr
 
   return inOrg(db, ctx, async (tx) => {
     const now = new Date();
-    const placeholder = seal(config.keyring, "-", "placeholder");
-    const [grant] = await tx.execute<{ id: string }>(sql`
-      insert into xero_grants (org_id, xero_user_id, auth_event_id, scopes, key_id, access_token, access_expires_at, refresh_token, created_by)
-      values (${orgId}, ${tokens.xeroUserId}, ${tokens.authEventId}, ${tokens.scope}, ${placeholder.keyId}, ${placeholder.ciphertext}, now(), ${placeholder.ciphertext}, ${userId})
-      returning id`);
-    await storeTokens(tx, config, orgId, grant.id, tokens, now);
-    await tx.execute(sql`update xero_grants set refresh_count = 0, refreshed_at = null where org_id = ${orgId} and id = ${grant.id}`);
+    // The id is chosen here because each ciphertext is bound to its row (see grantAad).
+    const grant = { id: randomUUID() };
+    const sealed = sealTokens(config, orgId, grant.id, tokens, now);
+    await tx.execute(sql`
+      insert into xero_grants (org_id, id, xero_user_id, auth_event_id, scopes, key_id, access_token, access_expires_at, refresh_token, created_by)
+      values (${orgId}, ${grant.id}, ${tokens.xeroUserId}, ${tokens.authEventId}, ${tokens.scope}, ${sealed.keyId}, ${sealed.access}, ${sealed.accessExpiresAt}, ${sealed.refresh}, ${userId})`);
     const out: ConnectOutcome["tenants"] = [];
     for (const c of connections) {
       const [row] = await tx.execute<{ id: string; status: string }>(sql`

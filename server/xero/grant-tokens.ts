@@ -21,14 +21,20 @@ export type TokenDeps = {
 
 type GrantRow = { status: string; key_id: string; access_token: Buffer; refresh_token: Buffer; access_expires_at: Date | string };
 
-/** Writes a fresh token pair (sealed) onto the grant; the caller's transaction commits it before anyone uses it. */
-export async function storeTokens(tx: Db, config: XeroConfig, orgId: string, grantId: string, t: TokenSet, now: Date): Promise<void> {
+/** A token pair sealed for one grant row (its organisation, id and field are bound into each ciphertext). */
+export function sealTokens(config: XeroConfig, orgId: string, grantId: string, t: TokenSet, now: Date) {
   const access = seal(config.keyring, t.accessToken, grantAad(orgId, grantId, "access"));
   const refresh = seal(config.keyring, t.refreshToken, grantAad(orgId, grantId, "refresh"));
   if (access.keyId !== refresh.keyId) throw new Error("one key seals both tokens");
+  return { keyId: access.keyId, access: access.ciphertext, refresh: refresh.ciphertext, accessExpiresAt: new Date(now.getTime() + t.expiresIn * 1000).toISOString() };
+}
+
+/** Writes a fresh token pair (sealed) onto the grant; the caller's transaction commits it before anyone uses it. */
+export async function storeTokens(tx: Db, config: XeroConfig, orgId: string, grantId: string, t: TokenSet, now: Date): Promise<void> {
+  const sealed = sealTokens(config, orgId, grantId, t, now);
   await tx.execute(sql`
-    update xero_grants set key_id = ${access.keyId}, access_token = ${access.ciphertext}, refresh_token = ${refresh.ciphertext},
-      access_expires_at = ${new Date(now.getTime() + t.expiresIn * 1000).toISOString()}, refreshed_at = ${now.toISOString()}, refresh_count = refresh_count + 1,
+    update xero_grants set key_id = ${sealed.keyId}, access_token = ${sealed.access}, refresh_token = ${sealed.refresh},
+      access_expires_at = ${sealed.accessExpiresAt}, refreshed_at = ${now.toISOString()}, refresh_count = refresh_count + 1,
       scopes = coalesce(nullif(${t.scope}, ''), scopes)
     where org_id = ${orgId} and id = ${grantId}`);
 }
