@@ -6,3 +6,4 @@ export * from "./ingest";
 export * from "./approvals";
 export * from "./xero";
 export * from "./matching";
+export * from "./exceptions";

@@ -185,36 +185,3 @@ export const webhookEvents = pgTable(
   },
   (t) => [uniqueIndex("webhook_events_source_event_key").on(t.sourceId, t.eventId)],
 );
-
-/**
- * A disagreement a person must look at. Ingestion raises data-quality exceptions (a statement whose
- * balances do not add up); matching and checks raise their own kinds later.
- */
-export const exceptions = pgTable(
-  "exceptions",
-  {
-    orgId: uuid().notNull().references(() => organisations.id),
-    id: uuid().primaryKey().defaultRandom(),
-    kind: text().notNull(),
-    status: text().notNull().default("open"),
-    severity: text().notNull(),
-    title: text().notNull(),
-    sourceId: uuid().references(() => sources.id),
-    statementId: uuid().references(() => statements.id),
-    amount: money("amount"),
-    currency: text(),
-    details: jsonb().$type<Record<string, unknown>>().notNull().default({}),
-    raisedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    /** Matching: the canonical transaction that found no match (kind unmatched_transaction). */
-    canonicalTransactionId: bigint({ mode: "number" }),
-    /** Who should look at it (a tenant rule's assign action, or a person later). */
-    assigneeId: uuid().references(() => users.id),
-    resolvedAt: timestamp({ withTimezone: true }),
-  },
-  (t) => [
-    index("exceptions_org_status_idx").on(t.orgId, t.status, t.raisedAt),
-    // One open "unmatched" exception per record: a re-run updates it instead of raising another.
-    uniqueIndex("exceptions_open_unmatched_key").on(t.orgId, t.canonicalTransactionId).where(sql`${t.kind} = 'unmatched_transaction' and ${t.status} = 'open'`),
-    check("exceptions_severity", sql`${t.severity} in ('low', 'medium', 'high', 'critical')`),
-  ],
-);

@@ -7,9 +7,10 @@ import type { Ctx } from "@/server/tenancy/context";
  * parameterised form of SET LOCAL. Row-level security reads these settings, so a query that
  * forgot its org_id filter still sees only this organisation's rows.
  */
-export async function inOrg<T>(db: Db, ctx: Pick<Ctx, "orgId" | "userId">, fn: (tx: Db) => Promise<T>): Promise<T> {
+export async function inOrg<T>(db: Db, ctx: Pick<Ctx, "orgId" | "userId"> & { actorLabel?: string }, fn: (tx: Db) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ""}, true)`);
+    // app.actor names who acted in histories the database writes itself (exception_events).
+    await tx.execute(sql`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ""}, true), set_config('app.actor', ${ctx.actorLabel ?? ""}, true)`);
     return fn(tx as unknown as Db);
   });
 }

@@ -202,8 +202,10 @@ export async function manualMatch(db: Db, ctx: Ctx, input: z.input<typeof manual
       throw e;
     }
     await tx.execute(sql`
-      update exceptions set status = 'resolved', resolved_at = now(), details = details || jsonb_build_object('resolution', 'matched by hand', 'matchId', ${id}::text)
-      where org_id = ${ctx.orgId} and kind = 'unmatched_transaction' and status = 'open' and canonical_transaction_id = any(${ids(left.map((r) => r.id))}::bigint[])`);
+      update exceptions set status = 'resolved', resolved_at = now(), snoozed_until = null, resolution = 'matched_manually', resolved_by = ${ctx.userId},
+             details = details || jsonb_build_object('matchId', ${id}::text)
+      where org_id = ${ctx.orgId} and status <> 'resolved' and subject_key = any(${`{${[...left.map((r) => `ct:${r.id}`), ...right.map((r) => (other ? `ct:${r.id}` : `jl:${r.id}`))].join(",")}}`}::text[])
+        and kind in ('unmatched_transaction', 'unmatched_ledger_line')`);
     await appendAudit(tx, ctx, [{ action: "matching.match.manual", entityType: "match", entityId: id, data: { sourceId: source.id, against: inp.against, left: inp.left, right: inp.right, difference: difference.toFixed(), reason: inp.reason ?? null } }]);
     return { matchId: id, difference: difference.toFixed() };
   });

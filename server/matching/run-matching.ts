@@ -7,7 +7,7 @@ import { inOrg } from "@/server/db/tenant";
 import { appendAudit } from "@/server/audit/append-audit";
 import { AppError, fieldErrorsOf, notFound } from "@/server/errors";
 import { isoDate } from "@/server/ledger/schemas";
-import { formatMoney, money } from "@/server/money";
+import { formatMoney } from "@/server/money";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { matchRecords } from "./engine";
 import { addDays, loadLedgerLines, loadSourceRow, loadTransactions, parseKey, type SourceRow } from "./records";
@@ -62,17 +62,6 @@ export type MatchRunSummary = { runId: string; orgId: string; status: "succeeded
 /** Calendar days either side of the range to look for the counterpart: the business-day window, weekends, and the expected lag. */
 export function counterpartPadding(s: MatchSettings): number {
   return Math.ceil((s.dateWindowBusinessDays * 7) / 5) + 2 + Math.abs(s.lagDays);
-}
-
-/**
- * Severity by amount and age: the amount sets the floor (under 1,000 low, under 10,000 medium,
- * else high), and a line that has waited more than 30 and then 60 days climbs a level each time.
- */
-export function unmatchedSeverity(amount: string, date: string, today: string): "low" | "medium" | "high" | "critical" {
-  const abs = money(amount).abs();
-  const age = Math.floor((Date.parse(today) - Date.parse(date)) / 86_400_000);
-  const level = (abs.gte(10_000) ? 2 : abs.gte(1_000) ? 1 : 0) + (age > 30 ? 1 : 0) + (age > 60 ? 1 : 0);
-  return (["low", "medium", "high", "critical"] as const)[Math.min(level, 3)];
 }
 
 const orgLock = (tx: Db, orgId: string) => tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.matching:' || ${orgId}, 0))`);
@@ -241,7 +230,7 @@ async function writeExceptions(
   records: Map<string, MatchRecord>,
   assignees: Map<string, string>,
 ) {
-  await tx.execute(sql.raw(`create temp table unmatched_stage (ct_id bigint, amount numeric, currency text, severity text, title text, details jsonb, assignee uuid) on commit drop`));
+  await tx.execute(sql.raw(`create temp table unmatched_stage (ct_id bigint, amount numeric, currency text, occurred date, title text, details jsonb, assignee uuid) on commit drop`));
   const rows: (string | null)[][] = [];
   for (const u of unmatched) {
     const rec = records.get(u.id)!;
@@ -251,27 +240,32 @@ async function writeExceptions(
       return { ...n, record: c ? { date: c.date, amount: c.amount, counterparty: c.counterparty ?? null, reference: c.reference ?? null, description: c.description ?? null } : null };
     });
     rows.push([
-      parseKey(u.id).id, rec.amount, rec.currency, unmatchedSeverity(rec.amount, rec.date, run.today),
+      parseKey(u.id).id, rec.amount, rec.currency, rec.date,
       `No match: ${formatMoney(rec.amount, rec.currency)} ${rec.currency} on ${rec.date} (${who})`.slice(0, 300),
       JSON.stringify({ pairing, runId: run.runId, recordKey: u.id, date: rec.date, counterparty: rec.counterparty ?? null, reference: rec.reference ?? null, description: rec.description ?? null, nearest }),
       assignees.get(u.id) ?? null,
     ]);
   }
-  await copyRows(tx, "unmatched_stage", ["ct_id", "amount", "currency", "severity", "title", "details", "assignee"], rows);
+  await copyRows(tx, "unmatched_stage", ["ct_id", "amount", "currency", "occurred", "title", "details", "assignee"], rows);
+  // Severity from the organisation's policy (exception_severity in SQL, the one place it is worked
+  // out); a refresh keeps a snoozed exception snoozed and a person's assignee.
   const upserted = await tx.execute<{ inserted: boolean }>(sql`
-    insert into exceptions (org_id, kind, severity, title, source_id, amount, currency, details, canonical_transaction_id, assignee_id)
-    select ${ctx.orgId}, 'unmatched_transaction', severity, title, ${run.source.id}, amount, currency, details, ct_id, assignee from unmatched_stage
-    on conflict (org_id, canonical_transaction_id) where kind = 'unmatched_transaction' and status = 'open'
+    insert into exceptions (org_id, kind, severity, title, subject_key, source_id, amount, currency, details, occurred_on, canonical_transaction_id, assignee_id)
+    select ${ctx.orgId}, 'unmatched_transaction', exception_severity(s.amount, s.occurred, ${run.today}::date, p), s.title, 'ct:' || s.ct_id, ${run.source.id},
+           s.amount, s.currency, s.details, s.occurred, s.ct_id, s.assignee
+    from unmatched_stage s cross join exception_policies p where p.org_id = ${ctx.orgId}
+    on conflict (org_id, kind, subject_key) where status <> 'resolved' and subject_key is not null
     do update set severity = excluded.severity, title = excluded.title, details = excluded.details, amount = excluded.amount,
-                  assignee_id = coalesce(excluded.assignee_id, exceptions.assignee_id)
+                  assignee_id = coalesce(exceptions.assignee_id, excluded.assignee_id)
     returning (xmax = 0) as inserted`);
   await tx.execute(sql.raw(`drop table unmatched_stage`));
   // Index probes per open exception of the source (the partial unique index on active members),
   // never a join over all members: right after a large run the planner has no statistics for them.
   const resolved = await tx.execute(sql`
-    update exceptions e set status = 'resolved', resolved_at = now(),
-      details = e.details || jsonb_build_object('resolution', case when exists (select 1 from match_members m where m.canonical_transaction_id = e.canonical_transaction_id and m.pairing = ${pairing} and m.active) then 'matched' else 'excluded by a rule' end, 'resolvedByRun', ${run.runId}::text)
-    where e.org_id = ${ctx.orgId} and e.kind = 'unmatched_transaction' and e.status = 'open' and e.source_id = ${run.source.id}
+    update exceptions e set status = 'resolved', resolved_at = now(), snoozed_until = null,
+      resolution = case when exists (select 1 from match_members m where m.canonical_transaction_id = e.canonical_transaction_id and m.pairing = ${pairing} and m.active) then 'matched' else 'excluded' end,
+      details = e.details || jsonb_build_object('resolvedByRun', ${run.runId}::text)
+    where e.org_id = ${ctx.orgId} and e.kind = 'unmatched_transaction' and e.status <> 'resolved' and e.source_id = ${run.source.id}
       and (exists (select 1 from match_members m where m.canonical_transaction_id = e.canonical_transaction_id and m.pairing = ${pairing} and m.active)
            or exists (select 1 from match_rule_outcomes o where o.run_id = ${run.runId} and o.side = 'left' and o.record_key = 'ct:' || e.canonical_transaction_id
                       and o.action->>'type' in ('ignore', 'categorise')))`);

@@ -15,26 +15,24 @@ const entitySources = (orgId: string, p: PeriodRef) => sql`
   where s.org_id = ${orgId} and s.entity_id = ${p.entityId} and (s.archived_at is null or s.archived_at::date > ${p.endsOn})`;
 
 /**
- * Every source reconciled to the period end: no unmatched item dated on or before it waits
- * without an explanation. Matching raises `unmatched_transaction` exceptions and an explanation
- * moves them out of `open`; until matching lands this counts those exceptions only. A
- * matching-aware check (matches vs. canonical transactions) replaces it by key.
+ * Every source reconciled to the period end: no unmatched item (external or ledger side) dated on
+ * or before it waits unresolved. Matching raises those exceptions and closes them as items tie
+ * out; a person resolves the rest (explained, written off, adjusted). A snoozed one still counts.
  */
 export const sourcesReconciled: PeriodCheck = async (tx, orgId, p) => {
   const rows = await tx.execute<{ id: string; source_id: string; source_name: string; title: string; n: number }>(sql`
     with src as (${entitySources(orgId, p)})
     select x.id, x.source_id, src.name as source_name, x.title, count(*) over ()::int as n
     from exceptions x join src on src.id = x.source_id
-    where x.org_id = ${orgId} and x.kind = 'unmatched_transaction' and x.status = 'open'
-      and coalesce(case when x.details->>'bookedDate' ~ '^\\d{4}-\\d{2}-\\d{2}$' then (x.details->>'bookedDate')::date end, x.raised_at::date) <= ${p.endsOn}
-    order by x.raised_at limit ${MAX_BLOCKERS}`);
+    where x.org_id = ${orgId} and x.kind in ('unmatched_transaction', 'unmatched_ledger_line') and x.status <> 'resolved' and x.occurred_on <= ${p.endsOn}
+    order by x.occurred_on, x.id limit ${MAX_BLOCKERS}`);
   const n = rows[0]?.n ?? 0;
   return {
     key: "sources_reconciled",
     label: `Every source reconciled to ${p.endsOn}`,
     ok: n === 0,
     detail: n === 0 ? "No unexplained unmatched items dated on or before the period end." : `${n} unmatched item(s) dated on or before ${p.endsOn} without an explanation${more(n, rows.length)}.`,
-    blockers: rows.map((r) => ({ label: `${r.source_name}: ${r.title}`, href: `/sources/${r.source_id}` })),
+    blockers: rows.map((r) => ({ label: `${r.source_name}: ${r.title}`, href: `/exceptions/${r.id}` })),
   };
 };
 
@@ -61,7 +59,7 @@ export const noOpenSevereExceptions: PeriodCheck = async (tx, orgId, p) => {
   const rows = await tx.execute<{ id: string; title: string; severity: string; source_id: string | null; n: number }>(sql`
     with src as (${entitySources(orgId, p)})
     select x.id, x.title, x.severity, x.source_id, count(*) over ()::int as n from exceptions x
-    where x.org_id = ${orgId} and x.status = 'open' and x.severity in ('high', 'critical')
+    where x.org_id = ${orgId} and x.status <> 'resolved' and x.severity in ('high', 'critical')
       and (x.source_id in (select id from src) or x.details->>'entityId' = ${p.entityId})
     order by x.severity desc, x.raised_at limit ${MAX_BLOCKERS}`);
   const n = rows[0]?.n ?? 0;
@@ -70,7 +68,7 @@ export const noOpenSevereExceptions: PeriodCheck = async (tx, orgId, p) => {
     label: "No open high or critical exceptions",
     ok: n === 0,
     detail: n === 0 ? "None open." : `${n} open${more(n, rows.length)}.`,
-    blockers: rows.map((r) => ({ label: `${r.severity}: ${r.title}`, href: r.source_id ? `/sources/${r.source_id}` : "/exceptions" })),
+    blockers: rows.map((r) => ({ label: `${r.severity}: ${r.title}`, href: `/exceptions/${r.id}` })),
   };
 };
 

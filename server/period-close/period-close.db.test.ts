@@ -33,14 +33,14 @@ describe("the close checklist", () => {
     const jan = await period("2026-01");
     const pending = await requestApproval(t.db, org.ctx.accountant, { kind: "manual_journal", targetKey: "jan-accrual", content: entryContent(org, "80.00", "2026-01-20"), reason: "Accrual" });
     await inOrg(t.db, org.system, (tx) => tx.execute(sql`
-      insert into exceptions (org_id, kind, severity, title, source_id, details) values
-        (${org.orgId}, 'unmatched_transaction', 'medium', 'Sale 100.00 not matched', ${sourceId}, '{"bookedDate": "2026-01-05"}'),
-        (${org.orgId}, 'unmatched_transaction', 'medium', 'Later line not matched', ${sourceId}, '{"bookedDate": "2026-02-28"}'),
-        (${org.orgId}, 'balance_break', 'critical', 'Closing balance differs', ${sourceId}, '{}')`));
+      insert into exceptions (org_id, kind, severity, title, source_id, occurred_on) values
+        (${org.orgId}, 'unmatched_transaction', 'medium', 'Sale 100.00 not matched', ${sourceId}, '2026-01-05'),
+        (${org.orgId}, 'unmatched_transaction', 'medium', 'Later line not matched', ${sourceId}, '2026-02-28'),
+        (${org.orgId}, 'balance_break', 'critical', 'Closing balance differs', ${sourceId}, '2026-01-31')`));
     const c = await getPeriodClose(t.db, org.ctx.viewer, jan);
     const byKey = Object.fromEntries(c.checklist.map((i) => [i.key, i]));
     expect(c.clear).toBe(false);
-    expect(byKey.sources_reconciled).toMatchObject({ ok: false, blockers: [{ label: "Operating: Sale 100.00 not matched", href: `/sources/${sourceId}` }] });
+    expect(byKey.sources_reconciled).toMatchObject({ ok: false, blockers: [{ label: "Operating: Sale 100.00 not matched", href: expect.stringMatching(/^\/exceptions\/[0-9a-f-]{36}$/) }] });
     expect(byKey.sources_imported.ok).toBe(true);
     expect(byKey.severe_exceptions).toMatchObject({ ok: false, blockers: [{ label: "critical: Closing balance differs" }] });
     expect(byKey.pending_approvals).toMatchObject({ ok: false, blockers: [{ href: `/approvals/${pending.status === "pending" ? pending.requestId : ""}` }] });
@@ -53,7 +53,7 @@ describe("the close checklist", () => {
 
     // Clear them: the approval is decided, the unmatched item explained; the critical one is overridden with a reason.
     if (pending.status === "pending") await approveRequest(t.db, org.ctx.approver, { requestId: pending.requestId, version: 1 });
-    await inOrg(t.db, org.system, (tx) => tx.execute(sql`update exceptions set status = 'explained' where org_id = ${org.orgId} and title = 'Sale 100.00 not matched'`));
+    await inOrg(t.db, org.system, (tx) => tx.execute(sql`update exceptions set status = 'resolved', resolution = 'explained', resolved_at = now() where org_id = ${org.orgId} and title = 'Sale 100.00 not matched'`));
     await closeFiscalPeriod(t.db, org.ctx.admin, { periodId: jan, overrides: [{ key: "severe_exceptions", reason: "Bank confirmed the balance by letter" }] });
     const closed = await getPeriodClose(t.db, org.ctx.viewer, jan);
     expect(closed.period.status).toBe("closed");
@@ -65,7 +65,7 @@ describe("a closed period refuses postings on every write path", () => {
   let feb: string;
   beforeAll(async () => {
     feb = await period("2026-02");
-    await t.adminDb.execute(sql`update exceptions set status = 'resolved' where org_id = ${org.orgId}`);
+    await t.adminDb.execute(sql`update exceptions set status = 'resolved', resolution = 'explained', resolved_at = now() where org_id = ${org.orgId}`);
     const before = await postJournalEntry(t.db, org.system, { ...entryContent(org, "10.00", "2026-02-10"), idempotencyKey: "feb-posted" });
     const waiting = await requestApproval(t.db, org.ctx.accountant, { kind: "manual_journal", targetKey: "feb-late", content: entryContent(org, "55.00", "2026-02-27"), reason: "late accrual" });
     const reversal = await submitReversal(t.db, org.ctx.accountant, { entryId: before.entryId, reversalDate: "2026-02-20", reason: "duplicate" });
