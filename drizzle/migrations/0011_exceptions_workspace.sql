@@ -52,7 +52,7 @@ DROP INDEX "exceptions_org_status_idx";--> statement-breakpoint
 DROP INDEX "exceptions_open_unmatched_key";--> statement-breakpoint
 ALTER TABLE "exceptions" ADD COLUMN "severity_rank" smallint GENERATED ALWAYS AS (case severity when 'critical' then 0 when 'high' then 1 when 'medium' then 2 else 3 end) STORED;--> statement-breakpoint
 ALTER TABLE "exceptions" ADD COLUMN "subject_key" text;--> statement-breakpoint
-ALTER TABLE "exceptions" ADD COLUMN "abs_amount" numeric(20, 4) GENERATED ALWAYS AS (abs(amount)) STORED;--> statement-breakpoint
+ALTER TABLE "exceptions" ADD COLUMN "abs_amount" numeric(20, 4) GENERATED ALWAYS AS (coalesce(abs(amount), 0)) STORED;--> statement-breakpoint
 ALTER TABLE "exceptions" ADD COLUMN "occurred_on" date DEFAULT current_date NOT NULL;--> statement-breakpoint
 ALTER TABLE "exceptions" ADD COLUMN "due_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "exceptions" ADD COLUMN "journal_line_id" bigint;--> statement-breakpoint

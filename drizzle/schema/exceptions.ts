@@ -29,7 +29,7 @@ export const exceptions = pgTable(
     sourceId: uuid().references(() => sources.id),
     statementId: uuid().references(() => statements.id),
     amount: money("amount"),
-    absAmount: numeric({ precision: 20, scale: 4 }).generatedAlwaysAs(sql`abs(amount)`),
+    absAmount: numeric({ precision: 20, scale: 4 }).generatedAlwaysAs(sql`coalesce(abs(amount), 0)`),
     currency: text(),
     details: jsonb().$type<Record<string, unknown>>().notNull().default({}),
     /** The day the disagreement's record happened (a bank line's date): what its age counts from. */
