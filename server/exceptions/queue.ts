@@ -165,7 +165,7 @@ export async function listExceptionQueue(db: Db, ctx: Ctx, filters: QueueFilters
     // The page is cut first (on the sort's index), then joined to names: 51 rows, never the set.
     const raw = await tx.execute<RawRow>(sql`
       with page as (
-        select e.id, e.kind, e.status, e.severity, e.severity_rank, e.title, e.source_id, e.amount::text, e.abs_amount::text, e.currency,
+        select e.id, e.kind, e.status, e.severity, e.severity_rank, e.title, e.source_id, e.amount::text, e.abs_amount, e.currency,
                e.occurred_on::text, (${today}::date - e.occurred_on) as age_days, e.raised_at,
                to_char(e.raised_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as raised_at_key,
                e.due_at, to_char(e.due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as due_at_key,
