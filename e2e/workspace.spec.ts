@@ -1,0 +1,111 @@
+import { expect, test, type Browser } from "@playwright/test";
+import { alertOf } from "./sign-in";
+
+/**
+ * The accountant's morning on the demo organisation (seeded with last night's matching run):
+ * filter the queue, build a many-to-one match by hand, accept suggestions in bulk, snooze; and a
+ * viewer who sees it all and can change nothing, not even with a forged call.
+ */
+
+const asUser = async (browser: Browser, who: "accountant" | "viewer") => {
+  const context = await browser.newContext({ storageState: `e2e/.auth/${who}.json` });
+  return { context, page: await context.newPage() };
+};
+
+const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The Nordlicht deposit the bank received in one transfer on last month's 19th (a working day):
+ * 1,180.00 is "medium" by amount and climbs a level each time it passes 30 and 60 days of age
+ * (the organisation's default policy).
+ */
+function nordlicht() {
+  const now = new Date();
+  const today = now.toISOString().slice(0, 10);
+  let booked = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 19)).toISOString().slice(0, 10);
+  const dow = new Date(`${booked}T00:00:00Z`).getUTCDay();
+  if (dow === 6) booked = addDays(booked, 2);
+  if (dow === 0) booked = addDays(booked, 1);
+  const age = (Date.parse(today) - Date.parse(booked)) / 86_400_000;
+  const severity = ["low", "medium", "high", "critical"][Math.min(3, 1 + (age > 30 ? 1 : 0) + (age > 60 ? 1 : 0))];
+  return { severity };
+}
+
+test("an accountant filters by severity, matches a deposit many-to-one by hand, accepts suggestions in bulk and snoozes; a viewer changes nothing", async ({ browser }) => {
+  const { page, context } = await asUser(browser, "accountant");
+  const { severity } = nordlicht();
+
+  // Filter by severity: the filter is in the URL and every row shown has that severity.
+  await page.goto("/exceptions");
+  await expect(page.getByRole("heading", { name: "Exceptions" })).toBeVisible();
+  await expect(page.getByTestId("count-high")).toBeVisible();
+  await page.getByLabel("Severity").selectOption(severity);
+  await expect(page).toHaveURL(new RegExp(`severity=${severity}`));
+  const rows = page.getByTestId("exception-row");
+  await expect(rows.first()).toBeVisible();
+  for (const badge of await rows.locator(".badge").filter({ hasText: /^(low|medium|high|critical)$/ }).allTextContents()) expect(badge).toBe(severity);
+
+  // Open the Nordlicht deposit and match it to the two ledger instalments.
+  await page.getByRole("link", { name: /NORDLICHT DESIGN GMBH/ }).click();
+  await expect(page).toHaveURL(/\/exceptions\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("exception-status")).toHaveText("open");
+  const builder = page.getByRole("region", { name: "Manual match" });
+  await builder.getByLabel("Search the other side").fill("nordlicht");
+  await builder.getByRole("checkbox", { name: /700\.00/ }).check();
+  await expect(builder.getByTestId("match-difference")).toContainText("480.00");
+  await builder.getByRole("checkbox", { name: /480\.00/ }).check();
+  await expect(builder.getByTestId("match-difference")).toHaveText("0.00 EUR");
+  await builder.getByRole("button", { name: "Match selected" }).click();
+  await expect(page.getByTestId("exception-status")).toHaveText("resolved");
+  await expect(page.getByTestId("resolution")).toContainText("Matched by hand");
+  await expect(page.getByRole("region", { name: "History" })).toContainText("resolved by accountant@demo.tieout.dev");
+
+  // Bulk-accept three suggestions in the match review.
+  await page.goto("/matches");
+  const review = page.getByRole("region", { name: "Suggested matches" });
+  const suggestions = review.getByTestId("match-suggested");
+  const before = await suggestions.count();
+  expect(before).toBeGreaterThanOrEqual(3);
+  for (let i = 0; i < 3; i++) await suggestions.nth(i).getByRole("checkbox").check();
+  await expect(review.getByText("3 selected")).toBeVisible();
+  await review.getByRole("button", { name: "Accept selected" }).click();
+  await expect(suggestions).toHaveCount(before - 3);
+  await expect(alertOf(page)).toHaveCount(0);
+
+  // Snooze one exception: it leaves the open queue and the snoozed count grows.
+  await page.goto("/exceptions");
+  const first = page.getByTestId("exception-row").first();
+  const title = (await first.getByRole("link").textContent())!;
+  const snoozedBefore = Number((await page.getByRole("button", { name: /^snoozed/ }).locator("strong").textContent()) ?? "0");
+  await first.getByRole("checkbox").check();
+  const bulk = page.getByRole("toolbar", { name: "Bulk actions" });
+  const actionRequest = page.waitForRequest((r) => r.method() === "POST" && !!r.headers()["next-action"]);
+  await bulk.getByRole("button", { name: "Snooze" }).click();
+  const captured = await actionRequest;
+  await expect(page.getByRole("status").filter({ hasText: /1 snoozed until/ })).toBeVisible();
+  await expect(page.getByRole("link", { name: title, exact: true })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: /^snoozed/ }).locator("strong")).toHaveText(String(snoozedBefore + 1));
+  await page.getByLabel("Status").selectOption("snoozed");
+  await expect(page.getByRole("link", { name: title, exact: true })).toBeVisible();
+
+  // The viewer: the same pages, no checkboxes, no action buttons; the captured action replayed with
+  // the viewer's session is refused and changes nothing.
+  const viewer = await asUser(browser, "viewer");
+  await viewer.page.goto("/exceptions");
+  await expect(viewer.page.getByTestId("exception-row").first()).toBeVisible();
+  await expect(viewer.page.getByRole("checkbox")).toHaveCount(0);
+  await viewer.page.getByTestId("exception-row").first().getByRole("link").click();
+  await expect(viewer.page.getByRole("heading", { name: "History" })).toBeVisible();
+  await expect(viewer.page.getByRole("region", { name: "Actions" })).toHaveCount(0);
+  await expect(viewer.page.getByRole("region", { name: "Manual match" })).toHaveCount(0);
+  await expect(viewer.page.getByRole("button", { name: /Accept|Explain|Snooze|Comment/ })).toHaveCount(0);
+  const forged = await viewer.page.request.post(captured.url(), {
+    headers: { "next-action": captured.headers()["next-action"], "content-type": captured.headers()["content-type"] ?? "text/plain;charset=UTF-8", accept: "text/x-component", origin: new URL(captured.url()).origin },
+    data: captured.postData() ?? "",
+  });
+  const reply = await forged.text();
+  expect(reply).toContain('"ok":false');
+  expect(reply).toContain('"code":"forbidden"');
+  await viewer.context.close();
+  await context.close();
+});
