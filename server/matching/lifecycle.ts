@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { appendAudit } from "@/server/audit/append-audit";
+import { closeSettledMismatches } from "@/server/exceptions/raise-mismatches";
 import { AppError, fieldErrorsOf, notFound } from "@/server/errors";
 import { isUuid } from "@/server/ids";
 import { formatMoney, money, sum } from "@/server/money";
@@ -74,6 +75,8 @@ export async function confirmMatch(db: Db, ctx: Ctx, input: z.input<typeof match
     const m = await lockMatch(tx, ctx, matchId);
     assertTransition(m, "confirmed", "confirmed");
     await transition(tx, ctx, m, "confirmed");
+    // Confirming accepts the suggestion's difference: its amount mismatch is settled with it.
+    await closeSettledMismatches(tx, ctx, { matchId: m.id, resolvedBy: ctx.userId });
     await recordFeedback(tx, ctx, m, "accept");
     await appendAudit(tx, ctx, [{ action: "matching.match.confirmed", entityType: "match", entityId: m.id, data: { from: m.status, confidence: m.confidence } }]);
     return { status: "confirmed" };
@@ -90,6 +93,7 @@ export async function rejectMatch(db: Db, ctx: Ctx, input: z.input<typeof reject
     const m = await lockMatch(tx, ctx, matchId);
     assertTransition(m, "rejected", "rejected (undo it instead)");
     await transition(tx, ctx, m, "rejected");
+    await closeSettledMismatches(tx, ctx, { matchId: m.id, resolvedBy: ctx.userId });
     const pairs = await rejectPairs(tx, ctx, m.id);
     await recordFeedback(tx, ctx, m, "reject");
     await appendAudit(tx, ctx, [{ action: "matching.match.rejected", entityType: "match", entityId: m.id, data: { confidence: m.confidence, reason: reason ?? null, rejectedPairs: pairs } }]);
