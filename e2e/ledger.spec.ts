@@ -56,7 +56,7 @@ test.describe("as an accountant", () => {
   });
 
   test("areas not built yet say so", async ({ page }) => {
-    await page.goto("/exceptions");
+    await page.goto("/gl-variances");
     await expect(page.getByRole("status")).toContainText("Not built yet.");
   });
 });

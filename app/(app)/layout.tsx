@@ -13,7 +13,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   // The in-app notification: how many requests wait for this person's decision.
   const waiting = await countWaiting(db(), actor.ctx);
   const items: NavItem[] = [
-    { href: "/exceptions", label: "Exceptions", built: false },
+    { href: "/exceptions", label: "Exceptions", built: true },
     { href: "/matches", label: "Matches", built: true },
     { href: "/approvals", label: "Approvals", built: true, badge: waiting },
     { href: "/periods", label: "Period close", built: true },

@@ -26,7 +26,7 @@ export function SignalBars({ signals }: { signals: MatchView["signals"] }) {
 }
 
 /** One proposal with both sides' records; confirm / reject (suggestions) or undo with a reason (auto and confirmed). Keys: c confirm, r reject, u undo. */
-export function MatchCard({ match, canDecide }: { match: MatchView; canDecide: boolean }) {
+export function MatchCard({ match, canDecide, selected, onSelect }: { match: MatchView; canDecide: boolean; selected?: boolean; onSelect?: (checked: boolean) => void }) {
   const router = useRouter();
   const [undoing, setUndoing] = useState(false);
   const [reason, setReason] = useState("");
@@ -53,7 +53,10 @@ export function MatchCard({ match, canDecide }: { match: MatchView; canDecide: b
       }}
     >
       <div className="spread">
-        <strong>{match.sourceName} · {pct(Number(match.confidence))} · {match.level.replace("_", " ")}</strong>
+        <strong>
+          {onSelect && <input type="checkbox" aria-label={`Select ${match.reason}`} checked={!!selected} onChange={(e) => onSelect(e.target.checked)} style={{ marginRight: 8 }} />}
+          {match.sourceName} · {pct(Number(match.confidence))} · {match.level.replace("_", " ")}
+        </strong>
         <span className="badge">{match.status.replace("_", " ")}</span>
       </div>
       <p>{match.reason}</p>

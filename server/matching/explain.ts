@@ -1,7 +1,7 @@
 import { allowedDifference, formatUnits, type Tolerance } from "./amount-units";
 import type { AmountIndex, KeyIndex } from "./candidates";
 import { isRejected, type Prepared } from "./prepare";
-import { confidenceOf, evidence, newScores, scorePair, type Scores } from "./signals";
+import { breakdownOf, confidenceOf, evidence, newScores, scorePair, type Scores } from "./signals";
 import type { MatchLevel, NearMiss, SignalWeights, Unmatched } from "./types";
 
 /** Explanations in words: why a proposal was made, and why an unmatched record found no partner. */
@@ -164,6 +164,7 @@ function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, ctx: ExplainCon
   const details: string[] = [];
   const bd = Math.abs(l.bday - r.bday);
   let confidence = 0;
+  let signals: NearMiss["signals"];
   if (l.currency !== r.currency) {
     failed.push("currency");
     details.push(`currency ${r.currency} vs ${l.currency}`);
@@ -173,6 +174,8 @@ function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, ctx: ExplainCon
     details.push((l.units < 0) !== (r.units < 0) ? "opposite direction" : `amounts differ by ${formatUnits(Math.abs(r.units - l.units))} ${l.currency} (tolerance ${formatUnits(allowed)})`);
   } else {
     confidence = Math.round(confidenceOf(evidence(s, ctx.weights)) * 10_000) / 10_000;
+    // The breakdown a person reads beside the candidate: which signals agreed, which did not.
+    signals = breakdownOf(s, ctx.weights);
     if (s.reference === 0) {
       failed.push("reference");
       details.push("references name different documents");
@@ -198,5 +201,5 @@ function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, ctx: ExplainCon
     failed.push("below_threshold");
     details.push(`confidence ${confidence} is below the suggest threshold ${ctx.suggest}, or a rival was as likely`);
   }
-  return { id: candidate.record.id, confidence, failed, detail: details.join("; ") };
+  return { id: candidate.record.id, confidence, failed, detail: details.join("; "), ...(signals ? { signals } : {}) };
 }

@@ -66,39 +66,63 @@ async function rejectPairs(tx: Db, ctx: Ctx, matchId: string): Promise<number> {
   return rows.count;
 }
 
-const matchIdInput = z.object({ matchId: z.string() });
+export const decideInput = z.object({
+  matchIds: z.array(z.string()).min(1, "Select at least one suggestion").max(200, "At most 200 at a time"),
+  reason: z.string().trim().max(500).optional(),
+});
 
-export async function confirmMatch(db: Db, ctx: Ctx, input: z.input<typeof matchIdInput>): Promise<{ status: MatchStatus }> {
+/**
+ * Confirms suggestions (or auto matches), one or many, in one transaction: all or nothing. Each
+ * decision is fed to learning and audited.
+ */
+export async function confirmMatches(db: Db, ctx: Ctx, input: z.input<typeof decideInput>): Promise<{ confirmed: number }> {
   requirePermission(ctx, "matching.decide");
-  const { matchId } = matchIdInput.parse(input);
+  const { matchIds } = decideInput.parse(input);
   return inOrg(db, ctx, async (tx) => {
-    const m = await lockMatch(tx, ctx, matchId);
-    assertTransition(m, "confirmed", "confirmed");
-    await transition(tx, ctx, m, "confirmed");
-    // Confirming accepts the suggestion's difference: its amount mismatch is settled with it.
-    await closeSettledMismatches(tx, ctx, { matchId: m.id, resolvedBy: ctx.userId });
-    await recordFeedback(tx, ctx, m, "accept");
-    await appendAudit(tx, ctx, [{ action: "matching.match.confirmed", entityType: "match", entityId: m.id, data: { from: m.status, confidence: m.confidence } }]);
-    return { status: "confirmed" };
+    for (const id of [...new Set(matchIds)].sort()) {
+      const m = await lockMatch(tx, ctx, id);
+      assertTransition(m, "confirmed", "confirmed");
+      await transition(tx, ctx, m, "confirmed");
+      // Confirming accepts the suggestion's difference: its amount mismatch is settled with it.
+      await closeSettledMismatches(tx, ctx, { matchId: m.id, resolvedBy: ctx.userId });
+      await recordFeedback(tx, ctx, m, "accept");
+      await appendAudit(tx, ctx, [{ action: "matching.match.confirmed", entityType: "match", entityId: m.id, data: { from: m.status, confidence: m.confidence } }]);
+    }
+    return { confirmed: new Set(matchIds).size };
+  });
+}
+
+export async function confirmMatch(db: Db, ctx: Ctx, input: { matchId: string }): Promise<{ status: MatchStatus }> {
+  await confirmMatches(db, ctx, { matchIds: [input.matchId] });
+  return { status: "confirmed" };
+}
+
+/** Suggestions the accountant says are wrong, one or many: their pairs are remembered and never proposed again. */
+export async function rejectMatches(db: Db, ctx: Ctx, input: z.input<typeof decideInput>): Promise<{ rejected: number; rejectedPairs: number }> {
+  requirePermission(ctx, "matching.decide");
+  const { matchIds, reason } = decideInput.parse(input);
+  return inOrg(db, ctx, async (tx) => {
+    let pairs = 0;
+    for (const id of [...new Set(matchIds)].sort()) {
+      const m = await lockMatch(tx, ctx, id);
+      assertTransition(m, "rejected", "rejected (undo it instead)");
+      await transition(tx, ctx, m, "rejected");
+      await closeSettledMismatches(tx, ctx, { matchId: m.id, resolvedBy: ctx.userId });
+      const n = await rejectPairs(tx, ctx, m.id);
+      pairs += n;
+      await recordFeedback(tx, ctx, m, "reject");
+      await appendAudit(tx, ctx, [{ action: "matching.match.rejected", entityType: "match", entityId: m.id, data: { confidence: m.confidence, reason: reason ?? null, rejectedPairs: n } }]);
+    }
+    return { rejected: new Set(matchIds).size, rejectedPairs: pairs };
   });
 }
 
 export const rejectInput = z.object({ matchId: z.string(), reason: z.string().trim().max(500).optional() });
 
-/** A suggestion the accountant says is wrong: its pairs are remembered and never proposed again. */
 export async function rejectMatch(db: Db, ctx: Ctx, input: z.input<typeof rejectInput>): Promise<{ status: MatchStatus; rejectedPairs: number }> {
-  requirePermission(ctx, "matching.decide");
   const { matchId, reason } = rejectInput.parse(input);
-  return inOrg(db, ctx, async (tx) => {
-    const m = await lockMatch(tx, ctx, matchId);
-    assertTransition(m, "rejected", "rejected (undo it instead)");
-    await transition(tx, ctx, m, "rejected");
-    await closeSettledMismatches(tx, ctx, { matchId: m.id, resolvedBy: ctx.userId });
-    const pairs = await rejectPairs(tx, ctx, m.id);
-    await recordFeedback(tx, ctx, m, "reject");
-    await appendAudit(tx, ctx, [{ action: "matching.match.rejected", entityType: "match", entityId: m.id, data: { confidence: m.confidence, reason: reason ?? null, rejectedPairs: pairs } }]);
-    return { status: "rejected", rejectedPairs: pairs };
-  });
+  const r = await rejectMatches(db, ctx, { matchIds: [matchId], reason });
+  return { status: "rejected", rejectedPairs: r.rejectedPairs };
 }
 
 export const undoInput = z.object({ matchId: z.string(), reason: z.string().trim().min(3, "Say why the match is wrong").max(500) });

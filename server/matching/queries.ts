@@ -43,11 +43,13 @@ export type MatchView = {
  * Matches by status. `order`: "confidence" (the review queue: surest first) or "recent" (what was
  * matched or decided lately first, so a decision just taken is on the first page).
  */
-export async function listMatches(db: Db, ctx: Ctx, q: { statuses: MatchStatus[]; sourceId?: string; limit?: number; offset?: number; order?: "confidence" | "recent" }): Promise<{ rows: MatchView[]; total: number }> {
+export async function listMatches(db: Db, ctx: Ctx, q: { statuses: MatchStatus[]; sourceId?: string; ids?: string[]; limit?: number; offset?: number; order?: "confidence" | "recent" }): Promise<{ rows: MatchView[]; total: number }> {
   requirePermission(ctx, "ledger.read");
   if (q.sourceId !== undefined && !isUuid(q.sourceId)) throw notFound("The source");
+  if (q.ids?.some((id) => !isUuid(id))) throw notFound("The match");
   const statuses = `{${q.statuses.join(",")}}`;
-  const where = sql`m.org_id = ${ctx.orgId} and m.status = any(${statuses}::text[]) ${q.sourceId ? sql`and m.source_id = ${q.sourceId}` : sql``}`;
+  const where = sql`m.org_id = ${ctx.orgId} and m.status = any(${statuses}::text[]) ${q.sourceId ? sql`and m.source_id = ${q.sourceId}` : sql``}
+    ${q.ids ? sql`and m.id = any(${`{${q.ids.join(",")}}`}::uuid[])` : sql``}`;
   return inOrg(db, ctx, async (tx) => {
     const [{ total }] = await tx.execute<{ total: number }>(sql`select count(*)::int as total from matches m where ${where}`);
     const rows = await tx.execute<Omit<MatchView, "members"> & { createdAt: Date; decidedAt: Date | null }>(sql`

@@ -60,7 +60,7 @@ export async function loadTransactions(
   return rows.map(toRecord("ct"));
 }
 
-/** Ledger lines on a GL account dated in [from, to] that are in no active match. */
+/** Ledger lines on a GL account dated in [from, to] that are in no active match (reconciliation adjustments left out). */
 export async function loadLedgerLines(tx: Db, orgId: string, accountId: string, range: { from: string; to: string }, opts: { free: boolean; limit?: number }): Promise<MatchRecord[]> {
   const rows = await tx.execute<Row>(sql`
     select l.id::text, l.entry_date::text as date, l.amount::text, l.currency, l.counterparty, l.reference,
@@ -68,6 +68,8 @@ export async function loadLedgerLines(tx: Db, orgId: string, accountId: string, 
            null::text as source_id, null::text as original_amount, null::text as original_currency
     from journal_lines l join journal_entries e on e.id = l.entry_id
     where l.org_id = ${orgId} and l.account_id = ${accountId} and l.entry_date between ${range.from} and ${range.to}
+      -- A reconciliation adjustment corrects a difference; it is not a movement to pair (server/exceptions/adjustment-executor.ts).
+      and e.source <> 'reconciliation_adjustment'
       ${opts.free ? sql`and not exists (select 1 from match_members m where m.journal_line_id = l.id and m.active)` : sql``}
     order by l.entry_date, l.id ${opts.limit ? sql`limit ${opts.limit}` : sql``}`);
   return rows.map(toRecord("jl"));

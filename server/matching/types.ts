@@ -95,6 +95,8 @@ export type NearMiss = {
   confidence: number;
   failed: Array<"amount" | "date" | "currency" | "reference" | "counterparty" | "rejected" | "taken" | "below_threshold">;
   detail: string;
+  /** Per-signal scores when the pair was a candidate at all (same currency and direction, within tolerance). */
+  signals?: SignalBreakdown;
 };
 
 export type Unmatched = {

@@ -42,6 +42,10 @@ const PERMISSIONS = {
   /** Weights, thresholds, recalibration and rollback; tenant rules. */
   "matching.settings": ["admin"],
   "matching.rules": ["admin"],
+  /** Assign, snooze, explain, reopen and comment on exceptions; draft their adjustments. */
+  "exceptions.work": ["admin", "accountant"],
+  /** The organisation's severity thresholds, SLAs, stale-source days and write-off account. */
+  "exceptions.policy": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { action } from "@/app/_lib/action";
 import { dispatch, MATCHING_RUN_REQUESTED } from "@/server/jobs";
-import { confirmMatch, rejectInput, rejectMatch, undoInput, undoMatch } from "@/server/matching/lifecycle";
+import { confirmMatch, confirmMatches, decideInput, rejectInput, rejectMatch, rejectMatches, undoInput, undoMatch } from "@/server/matching/lifecycle";
 import { counterpartSchema, runMatchingInput } from "@/server/matching/run-matching";
 import { recalibrateMatching } from "@/server/matching/learn-settings";
 import { rollbackInput, rollbackMatchingSettings } from "@/server/matching/settings-store";
@@ -24,6 +24,8 @@ export const runMatchingAction = action("matching.run", runNowInput, "matching.r
 const matchId = z.object({ matchId: z.string().uuid() });
 export const confirmMatchAction = action("matching.confirm", matchId, "matching.decide", (db, ctx, input) => confirmMatch(db, ctx, input));
 export const rejectMatchAction = action("matching.reject", rejectInput, "matching.decide", (db, ctx, input) => rejectMatch(db, ctx, input));
+export const confirmMatchesAction = action("matching.confirmMany", decideInput, "matching.decide", (db, ctx, input) => confirmMatches(db, ctx, input));
+export const rejectMatchesAction = action("matching.rejectMany", decideInput, "matching.decide", (db, ctx, input) => rejectMatches(db, ctx, input));
 export const undoMatchAction = action("matching.undo", undoInput, "matching.decide", (db, ctx, input) => undoMatch(db, ctx, input));
 
 export const recalibrateAction = action("matching.recalibrate", z.object({}), "matching.settings", (db, ctx) => recalibrateMatching(db, ctx));

@@ -4,6 +4,7 @@ import { db } from "@/app/_lib/db";
 import { requireActor } from "@/app/_lib/session";
 import { MatchCard } from "@/components/matching/match-card";
 import { RunMatchingForm } from "@/components/matching/run-matching-form";
+import { SuggestionReview } from "@/components/matching/suggestion-review";
 import { listSources } from "@/server/ingest/sources";
 import { listMatches, listMatchRuns, listUnmatched } from "@/server/matching/queries";
 import { formatMoney } from "@/server/money";
@@ -66,9 +67,9 @@ export default async function MatchesPage() {
 
       <section aria-label="Suggested matches">
         <h2>Suggested <span className="muted">({suggested.total})</span></h2>
-        {decide && suggested.total > 0 && <p className="muted">Tab to a suggestion, then press c to confirm or r to reject.</p>}
+        {decide && suggested.total > 0 && <p className="muted">Tab to a suggestion, then press c to confirm or r to reject; or select several and decide them together.</p>}
         {suggested.rows.length === 0 && <p className="muted">Nothing waiting for a decision.</p>}
-        {suggested.rows.map((m) => <MatchCard key={m.id} match={m} canDecide={decide} />)}
+        <SuggestionReview suggestions={suggested.rows} canDecide={decide} />
       </section>
 
       <section aria-label="Unmatched records">

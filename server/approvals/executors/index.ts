@@ -3,14 +3,15 @@ import { periodReopen } from "@/server/period-close/close-period";
 import type { Executor } from "../registry";
 import { journalReversal, manualJournal } from "./manual-journal";
 import { controlsChange } from "./controls-change";
+import { exceptionAdjustment } from "@/server/exceptions/adjustment-executor";
 
 /**
  * Every kind of controlled action, by kind. A feature plugs in by adding its executor here
- * (matching: `forced_match`, `matching_settings_change`, `matching_rule_change`; exceptions:
- * `exception_write_off`) and calling requestApproval from its service.
+ * (exceptions: `exception_adjustment`; still to come for matching: `forced_match`,
+ * `matching_settings_change`, `matching_rule_change`) and calling requestApproval from its service.
  */
 const EXECUTORS: Record<string, Executor<never>> = Object.fromEntries(
-  ([manualJournal, journalReversal, periodReopen, controlsChange] as Executor<never>[]).map((e) => [e.kind, e]),
+  ([manualJournal, journalReversal, periodReopen, controlsChange, exceptionAdjustment] as Executor<never>[]).map((e) => [e.kind, e]),
 );
 
 export function executorFor(kind: string): Executor<unknown> {
