@@ -64,6 +64,8 @@ export const exceptions = pgTable(
     index("exceptions_snoozed_idx").on(t.orgId, t.snoozedUntil).where(sql`${t.status} = 'snoozed'`),
     index("exceptions_ct_idx").on(t.canonicalTransactionId).where(sql`${t.canonicalTransactionId} is not null`),
     index("exceptions_jl_idx").on(t.journalLineId).where(sql`${t.journalLineId} is not null`),
+    // A subject's exceptions newest first: whether a person already decided it (sticky resolutions).
+    index("exceptions_subject_history_idx").on(t.orgId, t.kind, t.subjectKey, t.raisedAt),
     uniqueIndex("exceptions_unresolved_subject_key").on(t.orgId, t.kind, t.subjectKey).where(sql`${t.status} <> 'resolved' and ${t.subjectKey} is not null`),
     check("exceptions_severity", sql`${t.severity} in ('low', 'medium', 'high', 'critical')`),
     check("exceptions_status", sql`${t.status} in ('open', 'snoozed', 'resolved')`),

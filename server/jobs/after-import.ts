@@ -1,7 +1,24 @@
-import type { Ctx } from "@/server/tenancy/context";
+import type { Db } from "@/server/db/client";
+import { sweepStaleSources } from "@/server/exceptions/stale-sources";
+import { systemCtx, type Ctx } from "@/server/tenancy/context";
 import { consoleJobLogger } from "./dispatch";
 import { dispatch } from "./dispatch";
-import { MATCHING_RUN_REQUESTED } from "./events";
+import { MATCHING_RUN_REQUESTED, todayUtc } from "./events";
+
+/**
+ * Everything that follows an import that has committed: the source is no longer stale (its
+ * stale_source exception is cleared — a sweep of the organisation's few sources, cheap), and the
+ * new lines are reconciled. An import with nothing new still counts as the source delivering.
+ * Neither may fail the import, which has already landed: failures are logged.
+ */
+export async function afterImportLanded(db: Db, ctx: Ctx, imp: { sourceId: string; importId: string; newCount: number }, now: Date = new Date()): Promise<void> {
+  try {
+    await sweepStaleSources(db, systemCtx(ctx.orgId, "after-import"), todayUtc(now));
+  } catch (e) {
+    consoleJobLogger.error("could not sweep stale sources after an import", { orgId: ctx.orgId, importId: imp.importId, error: String(e) });
+  }
+  await requestMatchingAfterImport(ctx, imp);
+}
 
 /**
  * After an import has committed: ask for a reconciliation run over the dates it brought in.

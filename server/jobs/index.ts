@@ -8,3 +8,5 @@ export { runTrialBalanceJob } from "./trial-balance-job";
 export type { TrialBalanceRunSummary } from "./trial-balance-job";
 export { planNightlyMatching, recalibrateJob, runMatchingJob } from "./matching-job";
 export type { MatchingRunSummary } from "./matching-job";
+export { runExceptionSweepsJob, runNightlyExceptionSweeps } from "./exception-sweeps-job";
+export type { ExceptionSweepSummary, NightlySweepOutcome } from "./exception-sweeps-job";

@@ -1,6 +1,7 @@
 import type { Db } from "@/server/db/client";
 import { consoleJobLogger, type JobLogger } from "./dispatch";
 import { todayUtc } from "./events";
+import { runNightlyExceptionSweeps, type NightlySweepOutcome } from "./exception-sweeps-job";
 import { listOrganisationIds } from "./organisations";
 import { runTrialBalanceJob, type TrialBalanceRunSummary } from "./trial-balance-job";
 
@@ -38,13 +39,14 @@ export async function runNightlyTrialBalance(db: Db, opts: { asOf: string; log?:
 
 /**
  * The in-process nightly schedule used by `npm start` when Inngest is not configured: one
- * timer to the next 02:00 UTC, re-armed after each run. The timer is unref'd so it never keeps
+ * timer to the next 02:00 UTC, which runs the trial-balance checks and then the exception sweeps
+ * (Inngest runs them as two crons, 02:00 and 03:00 UTC), re-armed after each run. The timer is unref'd so it never keeps
  * the process alive on its own. Not durable: a run missed while the process was down is not
  * caught up (the durable path is Inngest). Returns a function that stops the schedule.
  */
 export function startInlineScheduler(
   db: Db,
-  opts: { log?: JobLogger; now?: () => Date; hourUtc?: number; onRun?: (o: NightlyOutcome) => void } = {},
+  opts: { log?: JobLogger; now?: () => Date; hourUtc?: number; onRun?: (o: NightlyOutcome) => void; onSweep?: (o: NightlySweepOutcome) => void } = {},
 ): () => void {
   const log = opts.log ?? consoleJobLogger;
   const now = opts.now ?? (() => new Date());
@@ -65,6 +67,12 @@ export function startInlineScheduler(
     } catch (e) {
       // Listing the organisations failed (database down?): log and try again tomorrow.
       log.error("nightly trial-balance run could not start", { error: String(e) });
+    }
+    // Beside the checks, not after their success: a failed check must not leave snoozes asleep.
+    try {
+      opts.onSweep?.(await runNightlyExceptionSweeps(db, { today: todayUtc(scheduledFor), log }));
+    } catch (e) {
+      log.error("nightly exception sweeps could not start", { error: String(e) });
     } finally {
       // Re-arm from the slot just served, so a timer that fires a little early cannot run it twice.
       arm(new Date(Math.max(scheduledFor.getTime(), now().getTime())));

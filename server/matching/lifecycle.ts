@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { appendAudit } from "@/server/audit/append-audit";
+import { closeSettledMismatches } from "@/server/exceptions/raise-mismatches";
 import { AppError, fieldErrorsOf, notFound } from "@/server/errors";
 import { isUuid } from "@/server/ids";
 import { formatMoney, money, sum } from "@/server/money";
@@ -82,6 +83,8 @@ export async function confirmMatches(db: Db, ctx: Ctx, input: z.input<typeof dec
       const m = await lockMatch(tx, ctx, id);
       assertTransition(m, "confirmed", "confirmed");
       await transition(tx, ctx, m, "confirmed");
+      // Confirming accepts the suggestion's difference: its amount mismatch is settled with it.
+      await closeSettledMismatches(tx, ctx, { matchId: m.id, resolvedBy: ctx.userId });
       await recordFeedback(tx, ctx, m, "accept");
       await appendAudit(tx, ctx, [{ action: "matching.match.confirmed", entityType: "match", entityId: m.id, data: { from: m.status, confidence: m.confidence } }]);
     }
@@ -104,6 +107,7 @@ export async function rejectMatches(db: Db, ctx: Ctx, input: z.input<typeof deci
       const m = await lockMatch(tx, ctx, id);
       assertTransition(m, "rejected", "rejected (undo it instead)");
       await transition(tx, ctx, m, "rejected");
+      await closeSettledMismatches(tx, ctx, { matchId: m.id, resolvedBy: ctx.userId });
       const n = await rejectPairs(tx, ctx, m.id);
       pairs += n;
       await recordFeedback(tx, ctx, m, "reject");

@@ -7,13 +7,16 @@ import { inOrg } from "@/server/db/tenant";
 import { appendAudit } from "@/server/audit/append-audit";
 import { AppError, fieldErrorsOf, notFound } from "@/server/errors";
 import { isoDate } from "@/server/ledger/schemas";
-import { formatMoney } from "@/server/money";
+import { raiseExceptions } from "@/server/exceptions/raise-exceptions";
+import { closeSettledMismatches, mismatchCandidates } from "@/server/exceptions/raise-mismatches";
+import { raisePossibleDuplicates } from "@/server/exceptions/raise-duplicates";
+import { resolveTiedOut, unmatchedCandidates } from "@/server/exceptions/raise-unmatched";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { matchRecords } from "./engine";
 import { addDays, loadLedgerLines, loadSourceRow, loadTransactions, parseKey, type SourceRow } from "./records";
 import { applyRuleOutcomes, loadRulesForRun } from "./rules-store";
 import { effectiveSettings } from "./settings-store";
-import type { MatchRecord, MatchSettings, Unmatched } from "./types";
+import type { MatchRecord, MatchSettings, Proposal } from "./types";
 
 export const MATCH_TRIGGERS = ["manual", "import", "schedule", "cli"] as const;
 export type MatchTrigger = (typeof MATCH_TRIGGERS)[number];
@@ -141,6 +144,8 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string
     where m.org_id = ${ctx.orgId} and m.source_id = ${run.source.id} and m.pairing = ${pairing} and m.status in ('suggested', 'auto_matched')
       and exists (select 1 from match_runs r where r.id = m.run_id and r.counterpart_source_id is not distinct from ${run.other?.id ?? null}::uuid)
       and exists (select 1 from match_members mm where mm.match_id = m.id and mm.side = 'left' and mm.record_date between ${run.from} and ${run.to})`);
+  // Their amount mismatches are moot now (cleared); this run raises its own for what it suggests again.
+  await closeSettledMismatches(tx, ctx, { resolvedBy: null });
 
   const pad = counterpartPadding(settings);
   const wide = { from: addDays(run.from, -pad), to: addDays(run.to, pad) };
@@ -169,10 +174,12 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string
   await tx.execute(sql.raw(`create temp table member_stage (match_id uuid, side text, ct_id bigint, jl_id bigint, amount numeric, record_date date) on commit drop`));
   let auto = 0;
   let suggested = 0;
+  const proposed: { matchId: string; proposal: Proposal }[] = [];
   const matchRows: (string | null)[][] = [];
   const memberRows: (string | null)[][] = [];
   for (const p of result.proposals) {
     const id = randomUUID();
+    proposed.push({ matchId: id, proposal: p });
     if (p.decision === "auto") auto++;
     else suggested++;
     matchRows.push([id, p.level, String(p.confidence), p.decision, p.decision === "auto" ? "auto_matched" : "suggested", JSON.stringify(p.signals), p.difference, p.currency, p.reason, isUuidish(p.ruleId) ? p.ruleId! : null]);
@@ -197,12 +204,20 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string
   await tx.execute(sql.raw(`drop table match_stage; drop table member_stage`));
 
   phase("write_matches");
-  const exceptions = await writeExceptions(tx, ctx, run, pairing, result.unmatched.filter((u) => u.side === "left" && !ruled.excluded.has(u.id)), records, ruled.assignees);
+  const scope = { runId: run.runId, sourceId: run.source.id, pairing, from: run.from, to: run.to } as const;
+  const candidates = [
+    ...unmatchedCandidates(scope, result.unmatched, records, { excluded: ruled.excluded, assignees: ruled.assignees }),
+    ...mismatchCandidates(scope, proposed, records),
+  ];
+  const raised = await raiseExceptions(tx, ctx, run.today, candidates);
+  const duplicates = await raisePossibleDuplicates(tx, ctx, { ...scope, today: run.today });
+  const resolved = await resolveTiedOut(tx, ctx, { ...scope, glAccountId: run.source.gl_account_id });
+  const unmatchedCount = candidates.filter((c) => c.kind === "unmatched_transaction" || c.kind === "unmatched_ledger_line").length;
 
   phase("write_exceptions");
   const counts: RunCounts = {
-    left: left.length, right: right.length, auto, suggested, unmatched: exceptions.unmatched,
-    exceptionsRaised: exceptions.raised, exceptionsUpdated: exceptions.updated, exceptionsResolved: exceptions.resolved,
+    left: left.length, right: right.length, auto, suggested, unmatched: unmatchedCount,
+    exceptionsRaised: raised.raised + duplicates.raised, exceptionsUpdated: raised.refreshed + duplicates.refreshed, exceptionsResolved: resolved,
     superseded: superseded.count, ignored: ruled.ignored, categorised: ruled.categorised, draftsCreated: ruled.draftsCreated,
   };
   await tx.execute(sql`update match_runs set status = 'succeeded', settings_version = ${version}, counts = ${JSON.stringify(counts)}::jsonb, finished_at = now()
@@ -215,60 +230,3 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string
 }
 
 const isUuidish = (s: string | null | undefined) => !!s && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
-
-/**
- * Unmatched left records raise (or refresh) one open exception each, with their nearest
- * candidates and the criteria those failed; records of this source and range that are now in an
- * active match, or that a rule ignored or categorised, have their open exception resolved.
- */
-async function writeExceptions(
-  tx: Db,
-  ctx: Ctx,
-  run: RunScope,
-  pairing: "ledger" | "source",
-  unmatched: Unmatched[],
-  records: Map<string, MatchRecord>,
-  assignees: Map<string, string>,
-) {
-  await tx.execute(sql.raw(`create temp table unmatched_stage (ct_id bigint, amount numeric, currency text, occurred date, title text, details jsonb, assignee uuid) on commit drop`));
-  const rows: (string | null)[][] = [];
-  for (const u of unmatched) {
-    const rec = records.get(u.id)!;
-    const who = rec.counterparty || rec.description || rec.reference || "no counterparty";
-    const nearest = u.nearest.map((n) => {
-      const c = records.get(n.id);
-      return { ...n, record: c ? { date: c.date, amount: c.amount, counterparty: c.counterparty ?? null, reference: c.reference ?? null, description: c.description ?? null } : null };
-    });
-    rows.push([
-      parseKey(u.id).id, rec.amount, rec.currency, rec.date,
-      `No match: ${formatMoney(rec.amount, rec.currency)} ${rec.currency} on ${rec.date} (${who})`.slice(0, 300),
-      JSON.stringify({ pairing, runId: run.runId, recordKey: u.id, date: rec.date, counterparty: rec.counterparty ?? null, reference: rec.reference ?? null, description: rec.description ?? null, nearest }),
-      assignees.get(u.id) ?? null,
-    ]);
-  }
-  await copyRows(tx, "unmatched_stage", ["ct_id", "amount", "currency", "occurred", "title", "details", "assignee"], rows);
-  // Severity from the organisation's policy (exception_severity in SQL, the one place it is worked
-  // out); a refresh keeps a snoozed exception snoozed and a person's assignee.
-  const upserted = await tx.execute<{ inserted: boolean }>(sql`
-    insert into exceptions (org_id, kind, severity, title, subject_key, source_id, amount, currency, details, occurred_on, canonical_transaction_id, assignee_id)
-    select ${ctx.orgId}, 'unmatched_transaction', exception_severity(s.amount, s.occurred, ${run.today}::date, p), s.title, 'ct:' || s.ct_id, ${run.source.id},
-           s.amount, s.currency, s.details, s.occurred, s.ct_id, s.assignee
-    from unmatched_stage s cross join exception_policies p where p.org_id = ${ctx.orgId}
-    on conflict (org_id, kind, subject_key) where status <> 'resolved' and subject_key is not null
-    do update set severity = excluded.severity, title = excluded.title, details = excluded.details, amount = excluded.amount,
-                  assignee_id = coalesce(exceptions.assignee_id, excluded.assignee_id)
-    returning (xmax = 0) as inserted`);
-  await tx.execute(sql.raw(`drop table unmatched_stage`));
-  // Index probes per open exception of the source (the partial unique index on active members),
-  // never a join over all members: right after a large run the planner has no statistics for them.
-  const resolved = await tx.execute(sql`
-    update exceptions e set status = 'resolved', resolved_at = now(), snoozed_until = null,
-      resolution = case when exists (select 1 from match_members m where m.canonical_transaction_id = e.canonical_transaction_id and m.pairing = ${pairing} and m.active) then 'matched' else 'excluded' end,
-      details = e.details || jsonb_build_object('resolvedByRun', ${run.runId}::text)
-    where e.org_id = ${ctx.orgId} and e.kind = 'unmatched_transaction' and e.status <> 'resolved' and e.source_id = ${run.source.id}
-      and (exists (select 1 from match_members m where m.canonical_transaction_id = e.canonical_transaction_id and m.pairing = ${pairing} and m.active)
-           or exists (select 1 from match_rule_outcomes o where o.run_id = ${run.runId} and o.side = 'left' and o.record_key = 'ct:' || e.canonical_transaction_id
-                      and o.action->>'type' in ('ignore', 'categorise')))`);
-  const inserted = upserted.filter((r) => r.inserted).length;
-  return { unmatched: unmatched.length, raised: inserted, updated: upserted.length - inserted, resolved: resolved.count };
-}

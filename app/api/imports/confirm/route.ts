@@ -4,7 +4,7 @@ import { importLimits } from "@/server/ingest/limits";
 import { importUpload } from "@/server/ingest/import-file";
 import { serverEnv } from "@/server/env";
 import { getImport } from "@/server/ingest/queries";
-import { requestMatchingAfterImport } from "@/server/jobs/after-import";
+import { afterImportLanded } from "@/server/jobs/after-import";
 
 export const dynamic = "force-dynamic";
 
@@ -18,9 +18,7 @@ export const POST = jsonRoute("imports.confirm", "imports.run", async (db, ctx, 
     options: (body.options ?? undefined) as never,
     saveProfileAs: typeof body.saveProfileAs === "string" && body.saveProfileAs.trim() ? body.saveProfileAs.trim() : undefined,
   }, importLimits(serverEnv()));
-  if (summary.newCount > 0) {
-    const { sourceId } = await getImport(db, ctx, summary.importId);
-    await requestMatchingAfterImport(ctx, { sourceId, importId: summary.importId, newCount: summary.newCount });
-  }
+  const { sourceId } = await getImport(db, ctx, summary.importId);
+  await afterImportLanded(db, ctx, { sourceId, importId: summary.importId, newCount: summary.newCount });
   return summary;
 });

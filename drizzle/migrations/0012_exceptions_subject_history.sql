@@ -1,0 +1,1 @@
+CREATE INDEX "exceptions_subject_history_idx" ON "exceptions" USING btree ("org_id","kind","subject_key","raised_at");

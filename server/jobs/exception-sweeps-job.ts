@@ -1,0 +1,39 @@
+import type { Db } from "@/server/db/client";
+import { sweepStaleSources } from "@/server/exceptions/stale-sources";
+import { sweepExceptionClock } from "@/server/exceptions/sweeps";
+import { systemCtx } from "@/server/tenancy/context";
+import { consoleJobLogger, type JobLogger } from "./dispatch";
+import { listOrganisationIds } from "./organisations";
+
+/** What a job step keeps of one organisation's sweep: small and JSON-safe (Inngest memoises step output). */
+export type ExceptionSweepSummary = { orgId: string; today: string; staleRaised: number; staleCleared: number; woke: number; severityChanged: number };
+
+/**
+ * One organisation's daily exception sweeps, as a named system actor (the history says
+ * "system:exception-sweeps"): stale sources raised and cleared, snoozes that have ended woken,
+ * severities aged. Shared by the in-process scheduler and the Inngest function's steps.
+ */
+export async function runExceptionSweepsJob(db: Db, job: { orgId: string; today: string }): Promise<ExceptionSweepSummary> {
+  const ctx = systemCtx(job.orgId, "exception-sweeps");
+  const stale = await sweepStaleSources(db, ctx, job.today);
+  const clock = await sweepExceptionClock(db, ctx, job.today);
+  return { orgId: job.orgId, today: job.today, staleRaised: stale.raised, staleCleared: stale.cleared, woke: clock.woke, severityChanged: clock.severityChanged };
+}
+
+export type NightlySweepOutcome = { today: string; runs: ExceptionSweepSummary[]; failures: { orgId: string; error: string }[] };
+
+/** Every organisation in turn; one organisation's failure is logged and does not stop the others. */
+export async function runNightlyExceptionSweeps(db: Db, opts: { today: string; log?: JobLogger }): Promise<NightlySweepOutcome> {
+  const log = opts.log ?? consoleJobLogger;
+  const outcome: NightlySweepOutcome = { today: opts.today, runs: [], failures: [] };
+  for (const orgId of await listOrganisationIds(db)) {
+    try {
+      outcome.runs.push(await runExceptionSweepsJob(db, { orgId, today: opts.today }));
+    } catch (e) {
+      outcome.failures.push({ orgId, error: String(e) });
+      log.error("exception sweeps failed", { orgId, today: opts.today, error: String(e) });
+    }
+  }
+  log.info("exception sweeps finished", { today: opts.today, organisations: outcome.runs.length, errors: outcome.failures.length });
+  return outcome;
+}
