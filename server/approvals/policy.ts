@@ -16,12 +16,16 @@ export type AppliedPolicy = { kind: string; source: Policy["source"]; tier: Poli
  * four eyes on each is the control an auditor expects to find; an organisation with volume can
  * add a tier with 0 approvals below a threshold (that is a policy change, made by an admin).
  */
+const JOURNAL_TIERS: PolicyTier[] = [
+  { minAmount: "0", approvalsRequired: 1, adminRequired: false },
+  { minAmount: "10000", approvalsRequired: 2, adminRequired: false },
+  { minAmount: "100000", approvalsRequired: 2, adminRequired: true },
+];
+
 export const DEFAULT_POLICIES: Record<string, PolicyTier[]> = {
-  manual_journal: [
-    { minAmount: "0", approvalsRequired: 1, adminRequired: false },
-    { minAmount: "10000", approvalsRequired: 2, adminRequired: false },
-    { minAmount: "100000", approvalsRequired: 2, adminRequired: true },
-  ],
+  manual_journal: JOURNAL_TIERS,
+  // A write-off or adjustment of an exception is a journal entry: the same tiers by default.
+  exception_adjustment: JOURNAL_TIERS,
   period_reopen: [{ minAmount: "0", approvalsRequired: 1, adminRequired: false }],
 };
 const FALLBACK: PolicyTier[] = [{ minAmount: "0", approvalsRequired: 1, adminRequired: false }];
