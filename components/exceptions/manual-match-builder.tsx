@@ -69,7 +69,7 @@ export function ManualMatchBuilder({ exceptionId, subject, reconciliation }: { e
                       <td className="num">{formatMoney(r.amount, r.currency)}</td>
                     </tr>
                   ))}
-                  {shown.size === 0 && <tr><td colSpan={4} className="muted">{lists[s].isFetching ? "Loading…" : "No free records near this date."}</td></tr>}
+                  {shown.size === 0 && <tr><td colSpan={4} className="muted">{lists[s].isFetching ? "Loading…" : "No free records within 50 days of this date."}</td></tr>}
                 </tbody>
               </table>
               {data?.ok && data.data.truncated && <p className="muted">More records exist; search to narrow them down.</p>}

@@ -216,12 +216,12 @@ async function postDemoBooks(db: Db, orgId: string, entity: SeededEntity, today:
     e.lines.filter((l) => l.accountId === bank).map((l) => ({ date: e.entryDate, amount: l.amount, counterparty: l.counterparty ?? "", reference: l.reference ?? "", description: e.description })),
   );
   if (opts.splitDeposit) {
-    // The ledger booked Nordlicht's project deposit as two instalments at the end of the month
+    // The ledger booked Nordlicht's project deposit as two instalments early in the month
     // before the bank received it in one transfer (demo-bank-statements.ts: 1,180.00 on the 19th):
     // a many-to-one match for a person to make, further apart than the engine's date window.
     const previous = months[months.length - 2];
-    post(day(previous, 26), "Deposit NL-7 from Nordlicht Design, instalment 1 of 2", [["1000", "700.00"], ["1100", "-700.00"]], "Nordlicht Design GmbH", "NL-7/1");
-    post(day(previous, 27), "Deposit NL-7 from Nordlicht Design, instalment 2 of 2", [["1000", "480.00"], ["1100", "-480.00"]], "Nordlicht Design GmbH", "NL-7/2");
+    post(day(previous, 3), "Deposit NL-7 from Nordlicht Design, instalment 1 of 2", [["1000", "700.00"], ["1100", "-700.00"]], "Nordlicht Design GmbH", "NL-7/1");
+    post(day(previous, 4), "Deposit NL-7 from Nordlicht Design, instalment 2 of 2", [["1000", "480.00"], ["1100", "-480.00"]], "Nordlicht Design GmbH", "NL-7/2");
   }
   await postJournalEntries(db, systemCtx(orgId, "seed"), entries);
   return { months, bankLines };

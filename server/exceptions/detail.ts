@@ -119,7 +119,7 @@ export const freeRecordsInput = z.object({
   /** "same": more records on the exception's own side (many-to-one); "other": the counterpart side. */
   side: z.enum(["same", "other"]),
   /** Days either side of the exception's date. */
-  days: z.coerce.number().int().min(1).max(120).default(31),
+  days: z.coerce.number().int().min(1).max(120).default(50),
   q: z.string().trim().max(100).optional(),
 });
 
