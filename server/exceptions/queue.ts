@@ -160,13 +160,10 @@ export async function listExceptionQueue(db: Db, ctx: Ctx, filters: QueueFilters
   const today = opts.today ?? new Date().toISOString().slice(0, 10);
   const after = filters.after ? decodeCursor(filters.sort, filters.after) : null;
   return inOrg(db, ctx, async (tx) => {
-    const page = await queueRows(tx, ctx, filters, { today, limit: filters.limit, after });
-    return {
-      filters,
-      next: page.next ? encodeCursor(filters.sort, page.next) : null,
-      counts: await queueCounts(tx, ctx, today),
-      rows: page.rows,
-    };
+    // Both statements are sent at once (postgres.js pipelines them on the transaction's connection):
+    // one round trip fewer per request, which is what a busy server waits on.
+    const [page, counts] = await Promise.all([queueRows(tx, ctx, filters, { today, limit: filters.limit, after }), queueCounts(tx, ctx, today)]);
+    return { filters, next: page.next ? encodeCursor(filters.sort, page.next) : null, counts, rows: page.rows };
   });
 }
 
