@@ -14,7 +14,7 @@ export type BenchConnection = ReturnType<typeof connect>;
  * references and the checks. Everything is stopped and deleted afterwards, also on failure.
  */
 export async function withBenchDatabase<T>(
-  run: (db: { app: BenchConnection; admin: BenchConnection }) => Promise<T>,
+  run: (db: { app: BenchConnection; admin: BenchConnection; appUrl: string; adminUrl: string }) => Promise<T>,
   opts: { log?: (line: string) => void } = {},
 ): Promise<T> {
   const root = mkdtempSync(path.join(os.tmpdir(), "tieout-bench-"));
@@ -25,10 +25,12 @@ export async function withBenchDatabase<T>(
     await migrateDatabase(adminUrl);
     const password = randomBytes(12).toString("hex");
     await enableAppRole(adminUrl, password);
-    const app = connect(appRoleUrl(adminUrl, password), { max: 2 });
+    const appUrl = appRoleUrl(adminUrl, password);
+    const app = connect(appUrl, { max: 2 });
     const admin = connect(adminUrl, { max: 2 });
     try {
-      return await run({ app, admin });
+      // The URLs are for benchmarks that start the app itself against this database.
+      return await run({ app, admin, appUrl, adminUrl });
     } finally {
       await app.close();
       await admin.close();

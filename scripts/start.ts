@@ -4,12 +4,13 @@
  * first time, builds the app if the sources changed, and serves it on PORT. Ctrl-C / SIGTERM
  * stop the app and then the database cleanly.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { ensureBuild } from "./build-stamp";
 import { startEmbeddedPostgres, freePort, type EmbeddedServer } from "@/server/db/embedded";
 import { appRoleUrl, enableAppRole, migrateDatabase } from "@/server/db/bootstrap";
 import { connect } from "@/server/db/client";
@@ -30,21 +31,6 @@ function localSecret(name: string, bytes = 32): string {
   const file = path.join(dataDir, name);
   if (!existsSync(file)) writeFileSync(file, randomBytes(bytes).toString("hex"), { mode: 0o600 });
   return readFileSync(file, "utf8").trim();
-}
-
-function sourceHash(): string {
-  const h = createHash("sha256");
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = path.join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else h.update(p).update(readFileSync(p));
-    }
-  };
-  for (const d of ["app", "components", "server", "drizzle", "inngest", "public"]) if (existsSync(path.join(root, d))) walk(path.join(root, d));
-  for (const f of ["package-lock.json", "next.config.mjs", "tsconfig.json"]) h.update(readFileSync(path.join(root, f)));
-  return h.digest("hex");
 }
 
 /**
@@ -160,14 +146,7 @@ async function main() {
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
   };
-  const stampFile = path.join(root, ".next", "tieout-build-stamp");
-  const hash = sourceHash();
-  if (!existsSync(stampFile) || readFileSync(stampFile, "utf8") !== hash) {
-    console.log("Building the app (first run or sources changed)…");
-    const r = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env });
-    if (r.status !== 0) throw new Error("next build failed");
-    writeFileSync(stampFile, hash);
-  }
+  ensureBuild(root, env);
 
   // Without Inngest the app runs its scheduled work itself (see server/jobs).
   if (!process.env.INNGEST_EVENT_KEY && !process.env.INNGEST_DEV) stopScheduler = startInlineScheduler(appDb.db);

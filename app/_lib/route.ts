@@ -9,16 +9,17 @@ import { db } from "./db";
 const STATUS: Record<string, number> = { unauthenticated: 401, forbidden: 403, not_found: 404, validation: 422, conflict: 409, throttled: 429 };
 
 /**
- * Route handlers for the browser's JSON calls: the same re-check of session, membership and role
- * as server actions, and the same typed errors, as JSON with an HTTP status.
+ * Every route handler goes through here: the same re-check of session, membership and role as
+ * server actions, and the same typed errors, as JSON with an HTTP status. Success is whatever
+ * Response `respond` builds (JSON or a file).
  */
-export function jsonRoute(name: string, permission: Permission, run: (db: Db, ctx: Ctx, req: Request) => Promise<unknown>) {
+function checkedRoute(name: string, permission: Permission, respond: (db: Db, ctx: Ctx, req: Request) => Promise<Response>) {
   return async (req: Request): Promise<Response> => {
     try {
       const actor = await currentActor();
       if (!actor) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");
       requirePermission(actor.ctx, permission);
-      return Response.json({ ok: true, data: await run(db(), actor.ctx, req) });
+      return await respond(db(), actor.ctx, req);
     } catch (e) {
       if (e instanceof AppError) {
         return Response.json({ ok: false, code: e.code, message: e.message, fieldErrors: e.fieldErrors }, { status: STATUS[e.code] ?? 400 });
@@ -28,4 +29,28 @@ export function jsonRoute(name: string, permission: Permission, run: (db: Db, ct
       return Response.json({ ok: false, code: "internal", message: `Something went wrong on our side (reference ${requestId.slice(0, 8)}). Nothing was saved.` }, { status: 500 });
     }
   };
+}
+
+/** Route handlers for the browser's JSON calls. */
+export function jsonRoute(name: string, permission: Permission, run: (db: Db, ctx: Ctx, req: Request) => Promise<unknown>) {
+  return checkedRoute(name, permission, async (db, ctx, req) => Response.json({ ok: true, data: await run(db, ctx, req) }));
+}
+
+export type DownloadFile = { filename: string; contentType: string; body: Uint8Array };
+
+/** Route handlers that download a file; a refusal or failure is the same JSON error as jsonRoute's. */
+export function fileRoute(name: string, permission: Permission, run: (db: Db, ctx: Ctx, req: Request) => Promise<DownloadFile>) {
+  return checkedRoute(name, permission, async (db, ctx, req) => {
+    const file = await run(db, ctx, req);
+    return new Response(file.body as BodyInit, {
+      headers: {
+        "content-type": file.contentType,
+        // The name is ours (a fixed prefix and a date), so it needs no escaping.
+        "content-disposition": `attachment; filename="${file.filename}"`,
+        // A tenant's data: never kept by a shared cache.
+        "cache-control": "private, no-store",
+        "x-content-type-options": "nosniff",
+      },
+    });
+  });
 }

@@ -1,18 +1,20 @@
 import { sql } from "drizzle-orm";
+import type { PgTransactionConfig } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
 import type { Ctx } from "@/server/tenancy/context";
 
 /**
  * Runs fn in one transaction with the organisation (and user) set transaction-locally, the
  * parameterised form of SET LOCAL. Row-level security reads these settings, so a query that
- * forgot its org_id filter still sees only this organisation's rows.
+ * forgot its org_id filter still sees only this organisation's rows. `config` is for readers that
+ * need one snapshot across several statements (the export: repeatable read, read only).
  */
-export async function inOrg<T>(db: Db, ctx: Pick<Ctx, "orgId" | "userId"> & { actorLabel?: string }, fn: (tx: Db) => Promise<T>): Promise<T> {
+export async function inOrg<T>(db: Db, ctx: Pick<Ctx, "orgId" | "userId"> & { actorLabel?: string }, fn: (tx: Db) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
   return db.transaction(async (tx) => {
     // app.actor names who acted in histories the database writes itself (exception_events).
     await tx.execute(sql`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ""}, true), set_config('app.actor', ${ctx.actorLabel ?? ""}, true)`);
     return fn(tx as unknown as Db);
-  });
+  }, config);
 }
 
 /** A transaction that knows only the user (membership lookups, the organisation switcher). */
