@@ -204,12 +204,12 @@ async function statementBasis(tx: Db, orgId: string, sourceId: string, asOf: str
     from statements st join imports i on i.id = st.import_id
     where st.org_id = ${orgId} and st.source_id = ${sourceId} and st.closing_balance is not null and st.closing_date <= ${asOf}::date
     order by st.closing_date desc, i.imported_at desc, st.id limit 1`);
-  if (closing) return { basis: { kind: "closing", ...closing }, startingBalance: closing.balance, linesAfter: await lines({ after: closing.date }) };
+  if (closing) return { basis: { kind: "closing", date: closing.date, balance: money(closing.balance).toFixed() }, startingBalance: closing.balance, linesAfter: await lines({ after: closing.date }) };
   const [opening] = await tx.execute<{ date: string; balance: string }>(sql`
     select st.opening_date::text as date, st.opening_balance::text as balance
     from statements st join imports i on i.id = st.import_id
     where st.org_id = ${orgId} and st.source_id = ${sourceId} and st.opening_balance is not null and st.opening_date <= ${asOf}::date
     order by st.opening_date, i.imported_at desc, st.id limit 1`);
-  if (opening) return { basis: { kind: "opening", ...opening }, startingBalance: opening.balance, linesAfter: await lines({ onOrAfter: opening.date }) };
+  if (opening) return { basis: { kind: "opening", date: opening.date, balance: money(opening.balance).toFixed() }, startingBalance: opening.balance, linesAfter: await lines({ onOrAfter: opening.date }) };
   return { basis: { kind: "lines", date: null, balance: null }, startingBalance: "0", linesAfter: await lines(null) };
 }

@@ -5,6 +5,7 @@ import { inOrg } from "@/server/db/tenant";
 import { notFound } from "@/server/errors";
 import { isUuid } from "@/server/ids";
 import { isoDate } from "@/server/ledger/schemas";
+import { money } from "@/server/money";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { parse, reconciledSources } from "./overview";
 import { settlingMatchOfLine, settlingMatchOfTransaction } from "./settled";
@@ -109,7 +110,7 @@ const KIND = { 1: "statement_only", 2: "ledger_only", 3: "match_difference" } as
 function toItem(r: Row): ReconcilingItem {
   return {
     kind: KIND[r.rank as 1 | 2 | 3], cursor: `${r.date}.${r.rank}.${r.seq}`, key: r.key, date: r.date,
-    amount: r.amount, ledgerAmount: r.ledger_amount, effect: r.effect,
+    amount: money(r.amount).toFixed(), ledgerAmount: r.ledger_amount === null ? null : money(r.ledger_amount).toFixed(), effect: money(r.effect).toFixed(),
     counterparty: r.counterparty, reference: r.reference, description: r.description,
     match: r.match_id ? { id: r.match_id, status: r.status!, counterpartDate: r.counterpart_date } : null,
   };
