@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
@@ -112,34 +112,7 @@ export async function reconciledSources(tx: Db, orgId: string, sourceId?: string
 }
 
 async function reconcileSource(tx: Db, orgId: string, s: SourceRow, asOf: string): Promise<SourceReconciliation> {
-  const [agg] = await tx.execute<{
-    line_count: number; ext_total: string; ext_out_n: number; ext_out_sum: string; ext_out_abs: string;
-    ledger_balance: string; led_out_n: number; led_out_sum: string; led_out_abs: string;
-    diff_n: number; diff_sum: string;
-  }>(sql`
-    with ext as materialized (
-      select t.amount, k.match_id
-      from canonical_transactions t left join lateral (${settlingMatchOfTransaction(asOf)} limit 1) k on true
-      where t.org_id = ${orgId} and t.source_id = ${s.id} and t.booked_date <= ${asOf}::date
-    ), led as materialized (
-      select l.amount, k.match_id
-      from journal_lines l left join lateral (${settlingMatchOfLine(asOf, s.id)} limit 1) k on true
-      where l.org_id = ${orgId} and l.account_id = ${s.gl_account_id} and l.entry_date <= ${asOf}::date
-    ), settled as (
-      select match_id, sum(amount) as diff
-      from (select match_id, amount from ext where match_id is not null union all select match_id, -amount from led where match_id is not null) x
-      group by match_id
-    )
-    select e.*, g.*, d.*
-    from (select count(*)::int as line_count, coalesce(sum(amount), 0)::text as ext_total,
-                 count(*) filter (where match_id is null)::int as ext_out_n,
-                 coalesce(sum(amount) filter (where match_id is null), 0)::text as ext_out_sum,
-                 coalesce(sum(abs(amount)) filter (where match_id is null), 0)::text as ext_out_abs from ext) e,
-         (select coalesce(sum(amount), 0)::text as ledger_balance,
-                 count(*) filter (where match_id is null)::int as led_out_n,
-                 coalesce(sum(amount) filter (where match_id is null), 0)::text as led_out_sum,
-                 coalesce(sum(abs(amount)) filter (where match_id is null), 0)::text as led_out_abs from led) g,
-         (select count(*) filter (where diff <> 0)::int as diff_n, coalesce(sum(diff), 0)::text as diff_sum from settled) d`);
+  const [agg] = await tx.execute<Totals>(reconciliationTotals(orgId, s, asOf));
 
   const basis = await statementBasis(tx, orgId, s.id, asOf);
   const statementBalance = money(basis.startingBalance).plus(basis.linesAfter);
@@ -186,6 +159,44 @@ async function reconcileSource(tx: Db, orgId: string, s: SourceRow, asOf: string
     lastStatementDate: last?.last_statement ?? null,
     lineCount: agg.line_count,
   };
+}
+
+type Totals = {
+    line_count: number; ext_total: string; ext_out_n: number; ext_out_sum: string; ext_out_abs: string;
+    ledger_balance: string; led_out_n: number; led_out_sum: string; led_out_abs: string;
+    diff_n: number; diff_sum: string;
+  };
+
+/**
+ * One pass over each side's records up to the date, each classified by settled.ts's index probes:
+ * totals of the whole side, of its outstanding records, and of the reconciled matches' differences.
+ * Exported so the scale test can EXPLAIN exactly what the overview runs.
+ */
+export function reconciliationTotals(orgId: string, s: { id: string; gl_account_id: string }, asOf: string): SQL {
+  return sql`
+    with ext as materialized (
+      select t.amount, k.match_id
+      from canonical_transactions t left join lateral (${settlingMatchOfTransaction(asOf)} limit 1) k on true
+      where t.org_id = ${orgId} and t.source_id = ${s.id} and t.booked_date <= ${asOf}::date
+    ), led as materialized (
+      select l.amount, k.match_id
+      from journal_lines l left join lateral (${settlingMatchOfLine(asOf, s.id)} limit 1) k on true
+      where l.org_id = ${orgId} and l.account_id = ${s.gl_account_id} and l.entry_date <= ${asOf}::date
+    ), settled as (
+      select match_id, sum(amount) as diff
+      from (select match_id, amount from ext where match_id is not null union all select match_id, -amount from led where match_id is not null) x
+      group by match_id
+    )
+    select e.*, g.*, d.*
+    from (select count(*)::int as line_count, coalesce(sum(amount), 0)::text as ext_total,
+                 count(*) filter (where match_id is null)::int as ext_out_n,
+                 coalesce(sum(amount) filter (where match_id is null), 0)::text as ext_out_sum,
+                 coalesce(sum(abs(amount)) filter (where match_id is null), 0)::text as ext_out_abs from ext) e,
+         (select coalesce(sum(amount), 0)::text as ledger_balance,
+                 count(*) filter (where match_id is null)::int as led_out_n,
+                 coalesce(sum(amount) filter (where match_id is null), 0)::text as led_out_sum,
+                 coalesce(sum(abs(amount)) filter (where match_id is null), 0)::text as led_out_abs from led) g,
+         (select count(*) filter (where diff <> 0)::int as diff_n, coalesce(sum(diff), 0)::text as diff_sum from settled) d`;
 }
 
 /** The statement balance's anchor (see StatementBasis) and the sum of the lines that roll it forward to the date. */
