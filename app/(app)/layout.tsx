@@ -15,6 +15,8 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   const items: NavItem[] = [
     { href: "/exceptions", label: "Exceptions", built: true },
     { href: "/matches", label: "Matches", built: true },
+    { href: "/reconciliation", label: "Reconciliation", built: true },
+    { href: "/kpis", label: "KPIs", built: true },
     { href: "/approvals", label: "Approvals", built: true, badge: waiting },
     { href: "/periods", label: "Period close", built: true },
     { href: "/sync", label: "Sync", built: true },

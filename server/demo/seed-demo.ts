@@ -7,9 +7,9 @@ import { money } from "@/server/money";
 import { systemCtx, type Role } from "@/server/tenancy/context";
 import { postJournalEntries, type PostingInput } from "@/server/ledger/post-journal-entries";
 import { prng } from "@/server/prng";
-import { runMatching } from "@/server/matching/run-matching";
 import { importFile } from "@/server/ingest/import-file";
 import { createSource } from "@/server/ingest/sources";
+import { runMatching } from "@/server/matching/run-matching";
 import { demoBankStatements, type LedgerBankLine } from "./demo-bank-statements";
 
 export const DEMO_PASSWORD = "tieout-demo";
@@ -90,14 +90,14 @@ export async function seedDemo(db: Db, opts: { today?: string } = {}): Promise<v
   const books = [];
   for (const [i, e] of demoOrg.entities.entries()) books.push(await postDemoBooks(db, demoOrg.orgId, e, today, 1000 + i, 18, { splitDeposit: i === 0 }));
   await postDemoBooks(db, otherOrg.orgId, otherOrg.entities[0], today, 77, 8);
-  await importDemoBankStatements(db, demoOrg.orgId, demoOrg.entities[0], books[0]);
+  await importDemoBankStatements(db, demoOrg.orgId, demoOrg.entities[0], books[0], today);
 }
 
 /**
  * The EUR entity's operating account as a bank source with its three monthly CAMT.053 statements,
  * imported through the same path as an upload, so matching has real differences to work on.
  */
-async function importDemoBankStatements(db: Db, orgId: string, entity: SeededEntity, books: DemoBooks) {
+async function importDemoBankStatements(db: Db, orgId: string, entity: SeededEntity, books: DemoBooks, today: string) {
   const ctx = systemCtx(orgId, "seed");
   const iban = "DE89370400440532013000";
   const { id: sourceId } = await createSource(db, ctx, {
@@ -106,11 +106,10 @@ async function importDemoBankStatements(db: Db, orgId: string, entity: SeededEnt
   for (const file of demoBankStatements(books.bankLines, { iban, currency: entity.currency, months: books.months, seed: 4242 })) {
     await importFile(db, ctx, { sourceId, fileName: file.fileName, bytes: file.bytes, format: "camt" }, { maxBytes: 10 * 1024 * 1024, maxRecords: 10_000 });
   }
-  // The morning after: last night's scheduled run has matched what it could, so the exceptions
-  // queue holds what needs a person.
-  const last = books.months[books.months.length - 1];
-  const end = new Date(Date.UTC(Number(last.slice(0, 4)), Number(last.slice(5)), 0)).toISOString().slice(0, 10);
-  await runMatching(db, systemCtx(orgId, "nightly-matching"), { sourceId, against: { kind: "ledger" }, from: `${books.months[0]}-01`, to: end, trigger: "schedule" });
+  // The morning after: last night's run has matched what it could, so the demo opens on matches,
+  // suggestions and an exceptions queue that needs a person (and the overview and KPIs have data).
+  const lastDay = new Date(Date.UTC(Number(books.months[2].slice(0, 4)), Number(books.months[2].slice(5)), 0)).toISOString().slice(0, 10);
+  await runMatching(db, systemCtx(orgId, "nightly-matching"), { sourceId, against: { kind: "ledger" }, from: `${books.months[0]}-01`, to: lastDay, trigger: "schedule" }, { today });
 }
 
 type DemoBooks = { months: string[]; bankLines: LedgerBankLine[] };
