@@ -29,7 +29,13 @@ export const exceptions = pgTable(
     sourceId: uuid().references(() => sources.id),
     statementId: uuid().references(() => statements.id),
     amount: money("amount"),
-    absAmount: numeric({ precision: 20, scale: 4 }).generatedAlwaysAs(sql`coalesce(abs(amount), 0)`),
+    /**
+     * |amount| in ten-thousandths (the column's scale), 0 without an amount: the queue's amount sort
+     * and range filter. A bigint, not numeric, because bigint comparison is leakproof, so PostgreSQL
+     * may use it in an index condition under row-level security (numeric's is not, and a deep page
+     * would then filter row by row). Amounts beyond 900 trillion sort together at the cap.
+     */
+    amountSort: bigint({ mode: "number" }).generatedAlwaysAs(sql`(least(coalesce(abs(amount), 0), 900000000000000) * 10000)::bigint`),
     currency: text(),
     details: jsonb().$type<Record<string, unknown>>().notNull().default({}),
     /** The day the disagreement's record happened (a bank line's date): what its age counts from. */
@@ -57,7 +63,7 @@ export const exceptions = pgTable(
   (t) => [
     // Keyset pagination: one index per sort order, each ending in id so a page boundary is exact.
     index("exceptions_queue_priority_idx").on(t.orgId, t.status, t.severityRank, t.dueAt, t.id),
-    index("exceptions_queue_amount_idx").on(t.orgId, t.status, t.absAmount, t.id),
+    index("exceptions_queue_amount_idx").on(t.orgId, t.status, t.amountSort, t.id),
     index("exceptions_queue_age_idx").on(t.orgId, t.status, t.occurredOn, t.id),
     index("exceptions_queue_raised_idx").on(t.orgId, t.status, t.raisedAt, t.id),
     index("exceptions_search_idx").using("gin", sql`${t.searchText} gin_trgm_ops`),

@@ -96,7 +96,7 @@ async function exportRows(o: TestOrg, params: Record<string, string>, format: Ex
 describe("exporting the exceptions queue", () => {
   const views: [Record<string, string>, string][] = [
     [{}, "status = 'open' order by severity_rank, due_at, id"],
-    [{ severity: "high,critical", sort: "amount" }, "status = 'open' and severity in ('high', 'critical') order by abs_amount desc, id desc"],
+    [{ severity: "high,critical", sort: "amount" }, "status = 'open' and severity in ('high', 'critical') order by coalesce(abs(amount), 0) desc, id desc"],
     [{ kind: "unmatched_ledger_line", sort: "oldest" }, "status = 'open' and kind = 'unmatched_ledger_line' order by occurred_on, id"],
     [{ q: "acme", sort: "newest" }, "status = 'open' and title ilike '%acme%' order by raised_at desc, id desc"],
   ];

@@ -48,7 +48,7 @@ async function allPages(f: Partial<QueueFilters>, pageSize = 17) {
 
 const ORDER_SQL: Record<QueueSort, string> = {
   priority: "severity_rank, due_at, id",
-  amount: "abs_amount desc, id desc",
+  amount: "coalesce(abs(amount), 0) desc, id desc",
   oldest: "occurred_on, id",
   newest: "raised_at desc, id desc",
 };

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { AppError } from "@/server/errors";
+import { money } from "@/server/money";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { AGE_BUCKETS, EXCEPTION_KINDS, SEVERITIES, type AgeBucket, type Severity } from "./kinds";
 
@@ -95,9 +96,9 @@ const SORT_SQL: Record<QueueSort, { order: string; cursor: (c: string[]) => SQL;
     key: (r) => [String(r.severity_rank), r.due_at_key, r.id],
   },
   amount: {
-    order: "abs_amount desc, id desc",
-    cursor: ([amount, id]) => sql`(e.abs_amount, e.id) < (${amount}::numeric, ${id}::uuid)`,
-    key: (r) => [r.abs_amount, r.id],
+    order: "amount_sort desc, id desc",
+    cursor: ([amount, id]) => sql`(e.amount_sort, e.id) < (${amount}::bigint, ${id}::uuid)`,
+    key: (r) => [String(r.amount_sort), r.id],
   },
   oldest: {
     order: "occurred_on, id",
@@ -128,7 +129,7 @@ function decodeCursor(sort: QueueSort, cursor: string): string[] {
 
 type RawRow = {
   id: string; kind: string; status: string; severity: Severity; severity_rank: number; title: string; source_id: string | null; source_name: string | null;
-  amount: string | null; abs_amount: string; currency: string | null; occurred_on: string; age_days: number; raised_at: Date; raised_at_key: string;
+  amount: string | null; amount_sort: string; currency: string | null; occurred_on: string; age_days: number; raised_at: Date; raised_at_key: string;
   due_at: Date | null; due_at_key: string; assignee_id: string | null; assignee: string | null; snoozed_until: Date | null; resolution: string | null;
   has_candidate: boolean; match_id: string | null; pending_approval: string | null;
 };
@@ -148,8 +149,9 @@ export function queueWhere(ctx: Ctx, f: QueueFilters, today: string): SQL {
     parts.push(sql`e.occurred_on <= ${today}::date - ${b.min}::int`);
     if (b.max !== null) parts.push(sql`e.occurred_on >= ${today}::date - ${b.max}::int`);
   }
-  if (f.min) parts.push(sql`e.abs_amount >= ${f.min}::numeric`);
-  if (f.max) parts.push(sql`e.abs_amount <= ${f.max}::numeric`);
+  // amount_sort is |amount| in ten-thousandths (a bigint, so the comparison can use the index under RLS).
+  if (f.min) parts.push(sql`e.amount_sort >= ${money(f.min).times(10_000).toFixed(0)}::bigint`);
+  if (f.max) parts.push(sql`e.amount_sort <= ${money(f.max).times(10_000).toFixed(0)}::bigint`);
   if (f.q) parts.push(sql`e.search_text like ${`%${f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
   return sql.join(parts, sql` and `);
 }
@@ -179,7 +181,7 @@ export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: stri
   // The page is cut first (on the sort's index), then joined to names: limit + 1 rows, never the set.
   return sql`
       with page as (
-        select e.id, e.kind, e.status, e.severity, e.severity_rank, e.title, e.source_id, e.amount::text, e.abs_amount, e.currency,
+        select e.id, e.kind, e.status, e.severity, e.severity_rank, e.title, e.source_id, e.amount::text, e.amount_sort, e.currency,
                e.occurred_on::text, (${o.today}::date - e.occurred_on) as age_days, e.raised_at,
                to_char(e.raised_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as raised_at_key,
                e.due_at, to_char(e.due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as due_at_key,
