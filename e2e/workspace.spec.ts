@@ -109,3 +109,37 @@ test("an accountant filters by severity, matches a deposit many-to-one by hand, 
   await viewer.context.close();
   await context.close();
 });
+
+/** "1,138.45" / "-45,465.57" → cents, exactly (no float). */
+const cents = (text: string) => {
+  const t = text.replace(/[^\d.-]/g, "");
+  const neg = t.startsWith("-");
+  const [whole, frac = ""] = t.replace("-", "").split(".");
+  const v = BigInt(whole || "0") * 100n + BigInt((frac + "00").slice(0, 2));
+  return neg ? -v : v;
+};
+
+test("the reconciliation overview shows statement against ledger, and the difference equals the sum of the items listed", async ({ browser }) => {
+  const { page, context } = await asUser(browser, "viewer");
+  const now = new Date();
+  const asOf = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0)).toISOString().slice(0, 10);
+  await page.goto(`/reconciliation?asOf=${asOf}`);
+  const overviewDifference = cents((await page.getByTestId("source-difference").first().textContent())!);
+  expect(overviewDifference).not.toBe(0n);
+  await page.getByRole("link", { name: "Operating account (Deutsche Bank)" }).click();
+  await expect(page).toHaveURL(new RegExp(`/reconciliation/[0-9a-f-]{36}\\?asOf=${asOf}`));
+  const difference = cents((await page.getByTestId("difference").textContent())!);
+  expect(difference).toBe(overviewDifference);
+  // The groups listed (statement only, ledger only, inside matches, unexplained) add up to it …
+  const groups = page.getByRole("table", { name: /^Reconciling items of / }).locator("tbody tr");
+  let sum = 0n;
+  for (const row of await groups.all()) sum += cents((await row.locator("td").last().textContent()) ?? "0");
+  expect(sum).toBe(difference);
+  expect(cents((await page.getByTestId("items-total").textContent())!)).toBe(difference);
+  // … and the statement-only lines listed below add up to their group.
+  const statementOnly = page.getByTestId("statement-items").locator("tbody tr");
+  let lines = 0n;
+  for (const row of await statementOnly.all()) lines += cents((await row.locator("td.num").last().textContent()) ?? "0");
+  expect(lines).toBe(cents((await page.getByTestId("group-statement_only").locator("td").last().textContent())!));
+  await context.close();
+});
