@@ -29,9 +29,9 @@ export function demoBankStatements(lines: LedgerBankLine[], opts: { iban: string
   const bank: BankLine[] = [];
   let n = 0;
   for (const l of lines) {
-    // One receipt in six is paid late by the customer, without quoting the invoice: only amount,
+    // One receipt in three is paid late by the customer, without quoting the invoice: only amount,
     // name and a date a few days off tie it to the ledger, so matching suggests it to a person.
-    const vague = !l.amount.startsWith("-") && l.reference.startsWith("INV-") && rand() < 1 / 6;
+    const vague = !l.amount.startsWith("-") && l.reference.startsWith("INV-") && rand() < 1 / 3;
     const lag = (l.amount.startsWith("-") ? Math.floor(rand() * 2) : 1 + Math.floor(rand() * 2)) + (vague ? 3 : 0);
     const booked = workingDay(addDays(l.date, lag));
     // Payments made in the last three days of the last month are still in transit at the bank.
