@@ -1,10 +1,5 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { alertOf } from "./sign-in";
-
-const asUser = async (browser: Browser, who: "admin" | "accountant" | "approver" | "approver2") => {
-  const context = await browser.newContext({ storageState: `e2e/.auth/${who}.json` });
-  return { context, page: await context.newPage() };
-};
+import { expect, test, type Page } from "@playwright/test";
+import { alertOf, asUser, nextActionCall, replayAction } from "./sign-in";
 
 async function fillEntry(page: Page, date: string, description: string, amount: string) {
   await page.goto("/ledger/entries/new");
@@ -40,7 +35,7 @@ test("an adjustment of 12,000 needs two approvers; the maker cannot approve it, 
   await expect(first.page).toHaveURL(new RegExp(`${requestUrl}$`));
   await first.page.getByLabel("Comment").fill("Agency statement checked");
   // Keep the server action's wire format to replay it as the maker below.
-  const actionRequest = first.page.waitForRequest((r) => r.method() === "POST" && !!r.headers()["next-action"]);
+  const actionRequest = nextActionCall(first.page);
   await first.page.getByRole("button", { name: "Approve" }).click();
   const captured = await actionRequest;
   await expect(first.page.getByRole("status").filter({ hasText: "Approved: 1 of 2" })).toBeVisible();
@@ -50,11 +45,7 @@ test("an adjustment of 12,000 needs two approvers; the maker cannot approve it, 
 
   // A forged call: the same server action, sent with the maker's session, is refused (the maker's
   // role cannot decide; a maker who can is refused by the service and the database, see the db tests).
-  const forged = await maker.page.request.post(captured.url(), {
-    headers: { "next-action": captured.headers()["next-action"], "content-type": captured.headers()["content-type"] ?? "text/plain;charset=UTF-8", accept: "text/x-component", origin: new URL(captured.url()).origin },
-    data: captured.postData() ?? "",
-  });
-  const reply = await forged.text();
+  const reply = await replayAction(maker.page, captured);
   expect(reply).toContain('"ok":false');
   expect(reply).toContain('"code":"forbidden"');
   await maker.page.reload();

@@ -1,16 +1,11 @@
-import { expect, test, type Browser } from "@playwright/test";
-import { alertOf } from "./sign-in";
+import { expect, test } from "@playwright/test";
+import { alertOf, asUser, nextActionCall, replayAction } from "./sign-in";
 
 /**
  * The accountant's morning on the demo organisation (seeded with last night's matching run):
  * filter the queue, build a many-to-one match by hand, accept suggestions in bulk, snooze; and a
  * viewer who sees it all and can change nothing, not even with a forged call.
  */
-
-const asUser = async (browser: Browser, who: "accountant" | "viewer") => {
-  const context = await browser.newContext({ storageState: `e2e/.auth/${who}.json` });
-  return { context, page: await context.newPage() };
-};
 
 const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
@@ -79,7 +74,7 @@ test("an accountant filters by severity, matches a deposit many-to-one by hand, 
   const snoozedBefore = Number((await page.getByRole("button", { name: /^snoozed/ }).locator("strong").textContent()) ?? "0");
   await first.getByRole("checkbox").check();
   const bulk = page.getByRole("toolbar", { name: "Bulk actions" });
-  const actionRequest = page.waitForRequest((r) => r.method() === "POST" && !!r.headers()["next-action"]);
+  const actionRequest = nextActionCall(page);
   await bulk.getByRole("button", { name: "Snooze" }).click();
   const captured = await actionRequest;
   await expect(page.getByRole("status").filter({ hasText: /1 snoozed until/ })).toBeVisible();
@@ -99,11 +94,7 @@ test("an accountant filters by severity, matches a deposit many-to-one by hand, 
   await expect(viewer.page.getByRole("region", { name: "Actions" })).toHaveCount(0);
   await expect(viewer.page.getByRole("region", { name: "Manual match" })).toHaveCount(0);
   await expect(viewer.page.getByRole("button", { name: /Accept|Explain|Snooze|Comment/ })).toHaveCount(0);
-  const forged = await viewer.page.request.post(captured.url(), {
-    headers: { "next-action": captured.headers()["next-action"], "content-type": captured.headers()["content-type"] ?? "text/plain;charset=UTF-8", accept: "text/x-component", origin: new URL(captured.url()).origin },
-    data: captured.postData() ?? "",
-  });
-  const reply = await forged.text();
+  const reply = await replayAction(viewer.page, captured);
   expect(reply).toContain('"ok":false');
   expect(reply).toContain('"code":"forbidden"');
   await viewer.context.close();

@@ -1,12 +1,14 @@
 "use client";
+import type { ActionResult } from "@/app/_lib/action";
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { adjustAction, assignAction, explainAction, reopenAction, snoozeAction, wakeAction } from "@/app/(app)/exceptions/actions";
 import type { Assignee } from "@/server/exceptions/assignees";
 import { REASON_CODES } from "@/server/exceptions/kinds";
+import { failureText } from "./failure-text";
 
-type Result = { ok: true; data: unknown } | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
+type Result = ActionResult<unknown>;
 type Panel = "explain" | "snooze" | "adjust" | "reopen" | null;
 
 /** Everything a person can do with one exception, besides matching: assign, snooze, explain, write off or adjust, reopen. */
@@ -77,7 +79,7 @@ export function ExceptionActions({ exception, assignees, me, accounts, today }: 
           <button type="button" className="secondary" onClick={() => setPanel(null)}>Cancel</button>
         </form>
       )}
-      {failed && <p role="alert" className="alert error">{Object.values(failed.fieldErrors ?? {})[0]?.[0] ? `${failed.message} ${Object.values(failed.fieldErrors!)[0][0]}` : failed.message}</p>}
+      {failed && <p role="alert" className="alert error">{failureText(failed)}</p>}
       {act.data?.ok && <p role="status" className="alert ok">Saved.</p>}
     </section>
   );

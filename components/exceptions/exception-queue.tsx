@@ -1,4 +1,5 @@
 "use client";
+import type { ActionResult } from "@/app/_lib/action";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
@@ -9,8 +10,9 @@ import { AGE_BUCKETS, EXCEPTION_KINDS, REASON_CODES, SEVERITIES } from "@/server
 import type { QueuePage, QueueRow } from "@/server/exceptions/queue";
 import { formatMoney } from "@/server/money";
 import { canonicalSearch } from "./search";
+import { failureText } from "./failure-text";
 
-type Result = { ok: true; data: unknown } | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
+type Result = ActionResult<unknown>;
 
 const SORTS = { priority: "Worst first", amount: "Largest amount", oldest: "Oldest first", newest: "Newest first" };
 const KEYS: [string, string][] = [
@@ -72,7 +74,7 @@ export function ExceptionQueue(props: {
       setSelected(new Set());
       await client.invalidateQueries({ queryKey: ["exceptions"] });
     } else {
-      setNotice({ kind: "error", text: Object.values(r.fieldErrors ?? {})[0]?.[0] ? `${r.message} ${Object.values(r.fieldErrors!)[0][0]}` : r.message });
+      setNotice({ kind: "error", text: failureText(r) });
     }
     return r;
   };
@@ -287,7 +289,7 @@ function BulkBar(props: {
                 const r = (await acceptAction({ exceptionId: id })) as Result;
                 if (!r.ok) failures.push(r.message);
               }
-              return failures.length ? { ok: false, message: `${n - failures.length} accepted; ${failures.length} could not be: ${failures[0]}` } : { ok: true, data: null };
+              return failures.length ? { ok: false, code: "partial", message: `${n - failures.length} accepted; ${failures.length} could not be: ${failures[0]}` } : { ok: true, data: null };
             })}>Accept proposals</button>
           )}
         </>

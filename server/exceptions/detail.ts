@@ -40,50 +40,62 @@ export type ExceptionDetail = {
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
+type ExceptionRow = {
+  id: string; kind: string; status: string; severity: string; title: string; source_id: string | null; source_name: string | null; amount: string | null;
+  currency: string | null; occurred_on: string; raised_at: Date; due_at: Date | null; assignee_id: string | null; assignee: string | null; snoozed_until: Date | null;
+  resolution: string | null; reason_code: string | null; resolution_note: string | null; resolved_by: string | null; resolved_at: Date | null;
+  details: Record<string, unknown>; subject_key: string | null; match_id: string | null; counterpart_source_id: string | null; counterpart_name: string | null;
+};
+
+async function loadExceptionRow(tx: Db, ctx: Ctx, id: string): Promise<ExceptionRow> {
+  if (!isUuid(id)) throw notFound("The exception");
+  const [e] = await tx.execute<ExceptionRow>(sql`
+    select e.id, e.kind, e.status, e.severity, e.title, e.source_id, s.name as source_name, e.amount::text, e.currency, e.occurred_on::text, e.raised_at, e.due_at,
+           e.assignee_id, u.email as assignee, e.snoozed_until, e.resolution, e.reason_code, e.resolution_note, r.email as resolved_by, e.resolved_at,
+           e.details, e.subject_key, e.match_id, run.counterpart_source_id, cs.name as counterpart_name
+    from exceptions e left join sources s on s.id = e.source_id left join users u on u.id = e.assignee_id left join users r on r.id = e.resolved_by
+    left join match_runs run on run.org_id = e.org_id and run.id::text = e.details->>'runId'
+    left join sources cs on cs.id = run.counterpart_source_id
+    where e.org_id = ${ctx.orgId} and e.id = ${id}`);
+  if (!e) throw notFound("The exception");
+  return e;
+}
+
+type RecordContext = { reconciliation: ExceptionDetail["reconciliation"]; subject: RecordView | null; candidates: Candidate[] };
+
+/** For an unmatched record: which reconciliation it belongs to, the record itself and its nearest candidates, re-read live. */
+async function recordContext(tx: Db, ctx: Ctx, e: ExceptionRow): Promise<RecordContext> {
+  const sk = e.subject_key ?? "";
+  if (!e.source_id || !(sk.startsWith("ct:") || sk.startsWith("jl:")) || (e.kind !== "unmatched_transaction" && e.kind !== "unmatched_ledger_line")) {
+    return { reconciliation: null, subject: null, candidates: [] };
+  }
+  const pairing = e.details.pairing === "source" ? "source" : "ledger";
+  const source = (await loadSourceRow(tx, ctx.orgId, e.source_id))!;
+  const side = sk.startsWith("jl:") || (pairing === "source" && e.details.side === "right") ? "right" : "left";
+  const [acct] = await tx.execute<{ label: string }>(sql`select code || ' ' || name as label from accounts where id = ${source.gl_account_id}`);
+  const nearest = (e.details.nearest as NearMiss[] | undefined) ?? [];
+  const records = await recordsByKey(tx, ctx.orgId, [sk, ...nearest.map((n) => n.id)], pairing);
+  return {
+    reconciliation: {
+      sourceId: source.id, pairing, counterpartSourceId: e.counterpart_source_id, side,
+      counterpartName: pairing === "source" ? (e.counterpart_name ?? "the counterpart source") : `Ledger ${acct?.label ?? ""}`.trim(),
+    },
+    subject: records.get(sk)?.view ?? null,
+    candidates: nearest.map((n) => ({ ...n, record: records.get(n.id)?.view ?? null, free: records.get(n.id)?.free ?? false })),
+  };
+}
+
 export async function getException(db: Db, ctx: Ctx, id: string): Promise<ExceptionDetail> {
   requirePermission(ctx, "ledger.read");
-  if (!isUuid(id)) throw notFound("The exception");
   const base = await inOrg(db, ctx, async (tx) => {
-    const [e] = await tx.execute<{
-      id: string; kind: string; status: string; severity: string; title: string; source_id: string | null; source_name: string | null; amount: string | null;
-      currency: string | null; occurred_on: string; raised_at: Date; due_at: Date | null; assignee_id: string | null; assignee: string | null; snoozed_until: Date | null;
-      resolution: string | null; reason_code: string | null; resolution_note: string | null; resolved_by: string | null; resolved_at: Date | null;
-      details: Record<string, unknown>; subject_key: string | null; match_id: string | null; counterpart_source_id: string | null; counterpart_name: string | null;
-    }>(sql`
-      select e.id, e.kind, e.status, e.severity, e.title, e.source_id, s.name as source_name, e.amount::text, e.currency, e.occurred_on::text, e.raised_at, e.due_at,
-             e.assignee_id, u.email as assignee, e.snoozed_until, e.resolution, e.reason_code, e.resolution_note, r.email as resolved_by, e.resolved_at,
-             e.details, e.subject_key, e.match_id, run.counterpart_source_id, cs.name as counterpart_name
-      from exceptions e left join sources s on s.id = e.source_id left join users u on u.id = e.assignee_id left join users r on r.id = e.resolved_by
-      left join match_runs run on run.org_id = e.org_id and run.id::text = e.details->>'runId'
-      left join sources cs on cs.id = run.counterpart_source_id
-      where e.org_id = ${ctx.orgId} and e.id = ${id}`);
-    if (!e) throw notFound("The exception");
+    const e = await loadExceptionRow(tx, ctx, id);
     const comments = await tx.execute<{ id: number; author: string; body: string; at: Date }>(sql`
       select id, author_label as author, body, at from exception_comments where org_id = ${ctx.orgId} and exception_id = ${id} order by id`);
     const events = await tx.execute<{ id: number; action: string; actor: string; data: Record<string, unknown>; at: Date }>(sql`
       select id, action, actor_label as actor, data, at from exception_events where org_id = ${ctx.orgId} and exception_id = ${id} order by id`);
     const [pending] = await tx.execute<{ id: string; summary: string }>(sql`
       select id, summary from approval_requests where org_id = ${ctx.orgId} and status = 'pending' and kind = 'exception_adjustment' and target_key = ${`exception:${id}`}`);
-
-    let reconciliation: ExceptionDetail["reconciliation"] = null;
-    let subject: RecordView | null = null;
-    let candidates: Candidate[] = [];
-    const sk = e.subject_key ?? "";
-    if (e.source_id && (sk.startsWith("ct:") || sk.startsWith("jl:")) && (e.kind === "unmatched_transaction" || e.kind === "unmatched_ledger_line")) {
-      const pairing = e.details.pairing === "source" ? "source" : "ledger";
-      const source = (await loadSourceRow(tx, ctx.orgId, e.source_id))!;
-      const side = sk.startsWith("jl:") || (pairing === "source" && e.details.side === "right") ? "right" : "left";
-      const [acct] = await tx.execute<{ label: string }>(sql`select code || ' ' || name as label from accounts where id = ${source.gl_account_id}`);
-      reconciliation = {
-        sourceId: source.id, pairing, counterpartSourceId: e.counterpart_source_id, side,
-        counterpartName: pairing === "source" ? (e.counterpart_name ?? "the counterpart source") : `Ledger ${acct?.label ?? ""}`.trim(),
-      };
-      const keys = [sk, ...((e.details.nearest as NearMiss[] | undefined) ?? []).map((n) => n.id)];
-      const records = await recordsByKey(tx, ctx.orgId, keys, pairing);
-      subject = records.get(sk)?.view ?? null;
-      candidates = ((e.details.nearest as NearMiss[] | undefined) ?? []).map((n) => ({ ...n, record: records.get(n.id)?.view ?? null, free: records.get(n.id)?.free ?? false }));
-    }
-    return { e, comments, events, pending: pending ?? null, reconciliation, subject, candidates };
+    return { e, comments, events, pending: pending ?? null, ...(await recordContext(tx, ctx, e)) };
   });
   const { e } = base;
   const match = e.match_id ? (await listMatches(db, ctx, { statuses: ["suggested", "auto_matched", "confirmed", "rejected", "undone", "superseded"], ids: [e.match_id] })).rows[0] ?? null : null;
@@ -130,11 +142,12 @@ export const freeRecordsInput = z.object({
 export async function listFreeRecords(db: Db, ctx: Ctx, input: z.input<typeof freeRecordsInput>): Promise<{ records: RecordView[]; truncated: boolean }> {
   requirePermission(ctx, "ledger.read");
   const inp = freeRecordsInput.parse(input);
-  const detail = await getException(db, ctx, inp.exceptionId);
-  const rec = detail.reconciliation;
-  if (!rec || !detail.subject) throw new AppError("validation", "This kind of exception is not resolved by matching records.");
+  // Called as a person types in the builder's search: the exception row and its record only, in
+  // the same transaction as the search (not the whole detail with thread, history and match).
   return inOrg(db, ctx, async (tx) => {
-    const range = { from: addDays(detail.subject!.date, -inp.days), to: addDays(detail.subject!.date, inp.days) };
+    const { reconciliation: rec, subject } = await recordContext(tx, ctx, await loadExceptionRow(tx, ctx, inp.exceptionId));
+    if (!rec || !subject) throw new AppError("validation", "This kind of exception is not resolved by matching records.");
+    const range = { from: addDays(subject.date, -inp.days), to: addDays(subject.date, inp.days) };
     const source = (await loadSourceRow(tx, ctx.orgId, rec.sourceId))!;
     const counterpart: SourceRow | null = rec.counterpartSourceId ? (await loadSourceRow(tx, ctx.orgId, rec.counterpartSourceId)) ?? null : null;
     const leftSide = (inp.side === "same") === (rec.side === "left");
@@ -145,10 +158,10 @@ export async function listFreeRecords(db: Db, ctx: Ctx, input: z.input<typeof fr
         ? await loadTransactions(tx, ctx.orgId, counterpart, range, { pairing: rec.pairing, limit })
         : await loadLedgerLines(tx, ctx.orgId, source.gl_account_id, range, { free: true, limit });
     const needle = inp.q?.toLowerCase();
-    const target = money(detail.subject!.amount);
+    const target = money(subject.amount);
     const gap = (r: MatchRecord) => money(r.amount).minus(target).abs();
     const views = records
-      .filter((r) => r.id !== detail.subject!.key)
+      .filter((r) => r.id !== subject.key)
       .filter((r) => !needle || [r.counterparty, r.reference, r.description, r.amount].some((v) => (v ?? "").toLowerCase().includes(needle)))
       .sort((a, b) => gap(a).comparedTo(gap(b)) || (a.date < b.date ? -1 : a.date > b.date ? 1 : 0))
       .map((r) => ({ key: r.id, date: r.date, amount: r.amount, currency: r.currency, counterparty: r.counterparty ?? null, reference: r.reference ?? null, description: r.description ?? null }));
