@@ -1,9 +1,10 @@
 import "server-only";
 import { cache } from "react";
-import { cookies } from "next/headers";
+import { cookies, headers } from "next/headers";
 import { notFound, redirect } from "next/navigation";
-import { auth } from "@/app/auth";
-import { listMemberships, resolveSessionUser, type Membership, type SessionUser } from "@/server/auth/auth-sessions";
+import { getToken } from "next-auth/jwt";
+import { resolveSessionActor, type Membership, type SessionUser } from "@/server/auth/auth-sessions";
+import { serverEnv } from "@/server/env";
 import { AppError } from "@/server/errors";
 import type { Ctx } from "@/server/tenancy/context";
 import { db } from "./db";
@@ -18,15 +19,42 @@ export type Actor = { user: SessionUser; memberships: Membership[]; current: Mem
  * user or a removed membership stops here, whatever the cookie says. Cached per request only.
  */
 export const currentActor = cache(async (): Promise<Actor | null> => {
-  const session = await auth();
-  const user = await resolveSessionUser(db(), session?.sid);
-  if (!user) return null;
-  const memberships = await listMemberships(db(), user.userId);
-  if (memberships.length === 0) return null;
+  const session = await resolveSessionActor(db(), await sessionIdFromCookie());
+  if (!session || session.memberships.length === 0) return null;
+  const { user, memberships } = session;
   const wanted = (await cookies()).get(ORG_COOKIE)?.value;
   const current = memberships.find((m) => m.orgId === wanted) ?? memberships[0];
   return { user, memberships, current, ctx: { orgId: current.orgId, userId: user.userId, role: current.role, actorLabel: user.email } };
 });
+
+/**
+ * The session id inside Auth.js's encrypted session cookie. Decrypting the cookie is all a request
+ * needs: `auth()` would also run the whole session endpoint and encrypt a fresh token each time
+ * (work a page or route handler cannot even send back), and the database, not the token, decides
+ * whether the session still counts. The `__Secure-` cookie is the one Auth.js sets over HTTPS.
+ */
+async function sessionIdFromCookie(): Promise<string | undefined> {
+  const h = await headers();
+  const cookie = h.get("cookie") ?? "";
+  const known = decodedCookies.get(cookie);
+  if (known && known.expiresAt > Date.now()) return known.sid;
+  const token = await getToken({ req: { headers: h }, secret: serverEnv().AUTH_SECRET, secureCookie: cookie.includes("__Secure-authjs.session-token") });
+  const sid = typeof token?.sid === "string" ? token.sid : undefined;
+  if (sid && typeof token?.exp === "number") {
+    if (decodedCookies.size >= DECODED_COOKIES_MAX) decodedCookies.delete(decodedCookies.keys().next().value!);
+    decodedCookies.set(cookie, { sid, expiresAt: token.exp * 1000 });
+  }
+  return sid;
+}
+
+/**
+ * Decrypting a token is a dozen WebCrypto calls, a third of a queue request's CPU; the same cookie
+ * always decrypts to the same token, so a browser's next request skips it. Only the token's own
+ * expiry is kept with it: revocation and roles are still read from the database every time.
+ * Bounded, oldest first out.
+ */
+const DECODED_COOKIES_MAX = 2_000;
+const decodedCookies = new Map<string, { sid: string; expiresAt: number }>();
 
 /** For pages: the actor, or a redirect to sign-in. */
 export async function requireActor(): Promise<Actor> {

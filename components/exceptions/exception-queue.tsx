@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { acceptAction, assignAction, explainAction, reopenAction, snoozeAction, wakeAction } from "@/app/(app)/exceptions/actions";
 import type { Assignee } from "@/server/exceptions/assignees";
 import { AGE_BUCKETS, EXCEPTION_KINDS, REASON_CODES, SEVERITIES } from "@/server/exceptions/kinds";
-import type { QueuePage, QueueRow } from "@/server/exceptions/queue";
+import type { FirstQueuePage, QueuePage, QueueRow } from "@/server/exceptions/queue";
 import { formatMoney } from "@/server/money";
 import { canonicalSearch } from "./search";
 import { failureText } from "./failure-text";
@@ -30,7 +30,7 @@ async function fetchPage(search: string, after: string | null): Promise<QueuePag
 }
 
 export function ExceptionQueue(props: {
-  initial: QueuePage; initialSearch: string; sources: { id: string; name: string }[]; assignees: Assignee[];
+  initial: FirstQueuePage; initialSearch: string; sources: { id: string; name: string }[]; assignees: Assignee[];
   me: string; canWork: boolean; canDecide: boolean; today: string;
 }) {
   const { initial, initialSearch, sources, assignees, me, canWork, canDecide, today } = props;

@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
-import { asUser } from "@/server/db/tenant";
 import { isUuid } from "@/server/ids";
 import type { Role } from "@/server/tenancy/context";
 
@@ -16,25 +15,23 @@ export async function revokeAuthSession(db: Db, sessionId: string): Promise<void
 }
 
 export type SessionUser = { userId: string; email: string; name: string; sessionId: string };
-
-/** The user behind a session, or null once it was signed out or the user was disabled. */
-export async function resolveSessionUser(db: Db, sessionId: string | undefined): Promise<SessionUser | null> {
-  if (!isUuid(sessionId)) return null;
-  const [row] = await db.execute<SessionUser>(sql`
-    select u.id as "userId", u.email, u.name, s.id as "sessionId"
-    from auth_sessions s join users u on u.id = s.user_id
-    where s.id = ${sessionId} and s.revoked_at is null and u.disabled_at is null`);
-  return row ?? null;
-}
-
 export type Membership = { orgId: string; orgName: string; role: Role };
+export type SessionActor = { user: SessionUser; memberships: Membership[] };
 
-/** The organisations a user belongs to, read fresh from the database (never from the token). */
-export async function listMemberships(db: Db, userId: string): Promise<Membership[]> {
-  return asUser(db, userId, async (tx) => {
-    const rows = await tx.execute<Membership>(sql`
-      select m.org_id as "orgId", o.name as "orgName", m.role from memberships m join organisations o on o.id = m.org_id
-      where m.user_id = ${userId} order by o.name`);
-    return [...rows];
-  });
+/**
+ * The user behind a session and the organisations they belong to, read fresh from the database
+ * (never from the token) in one round trip; null once the session was signed out or the user was
+ * disabled. `session_actor` (migration 0014) is the one place that may read these rows before an
+ * organisation is chosen.
+ */
+export async function resolveSessionActor(db: Db, sessionId: string | undefined): Promise<SessionActor | null> {
+  if (!isUuid(sessionId)) return null;
+  const rows = await db.execute<{ userId: string; email: string; name: string; orgId: string | null; orgName: string | null; role: Role | null }>(sql`
+    select user_id as "userId", email, name, org_id as "orgId", org_name as "orgName", role from session_actor(${sessionId}::uuid)`);
+  if (rows.length === 0) return null;
+  const { userId, email, name } = rows[0];
+  return {
+    user: { userId, email, name, sessionId },
+    memberships: rows.flatMap((r) => (r.orgId ? [{ orgId: r.orgId, orgName: r.orgName!, role: r.role! }] : [])),
+  };
 }

@@ -3,7 +3,7 @@ import bcrypt from "bcryptjs";
 import { sql } from "drizzle-orm";
 import { createTestOrg, failureOf, testDatabase, type TestDatabase, type TestOrg } from "@/test/db";
 import { signInWithPassword } from "./password-sign-in";
-import { createAuthSession, listMemberships, resolveSessionUser, revokeAuthSession } from "./auth-sessions";
+import { createAuthSession, resolveSessionActor, revokeAuthSession } from "./auth-sessions";
 import { changeMemberRole, listMembers, removeMember } from "@/server/tenancy/members";
 
 const policy = { maxFailures: 3, lockMinutes: 15 };
@@ -52,22 +52,28 @@ describe("password sign-in", () => {
 describe("sessions", () => {
   it("a session counts until it is revoked or its user is disabled", async () => {
     const sid = await createAuthSession(t.db, userId);
-    expect(await resolveSessionUser(t.db, sid)).toMatchObject({ userId, sessionId: sid });
+    expect(await resolveSessionActor(t.db, sid)).toMatchObject({ user: { userId, sessionId: sid } });
     await revokeAuthSession(t.db, sid);
-    expect(await resolveSessionUser(t.db, sid)).toBeNull();
+    expect(await resolveSessionActor(t.db, sid)).toBeNull();
 
     const sid2 = await createAuthSession(t.db, userId);
     await t.adminDb.execute(sql`update users set disabled_at = now() where id = ${userId}`);
-    expect(await resolveSessionUser(t.db, sid2)).toBeNull();
+    expect(await resolveSessionActor(t.db, sid2)).toBeNull();
     await t.adminDb.execute(sql`update users set disabled_at = null where id = ${userId}`);
-    expect(await resolveSessionUser(t.db, "not-a-uuid")).toBeNull();
-    expect(await resolveSessionUser(t.db, undefined)).toBeNull();
+    expect(await resolveSessionActor(t.db, "not-a-uuid")).toBeNull();
+    expect(await resolveSessionActor(t.db, undefined)).toBeNull();
+    expect(await resolveSessionActor(t.db, "00000000-0000-4000-8000-000000000000")).toBeNull();
   });
 
-  it("lists only the organisations a user belongs to", async () => {
-    const mine = await listMemberships(t.db, org.ctx.accountant.userId!);
-    expect(mine).toEqual([expect.objectContaining({ orgId: org.orgId, role: "accountant" })]);
-    expect(await listMemberships(t.db, userId)).toEqual([]);
+  it("a session lists only the organisations its user belongs to, each with its role", async () => {
+    const session = await resolveSessionActor(t.db, await createAuthSession(t.db, org.ctx.accountant.userId!));
+    expect(session!.memberships).toEqual([expect.objectContaining({ orgId: org.orgId, role: "accountant" })]);
+    expect((await resolveSessionActor(t.db, await createAuthSession(t.db, userId)))!.memberships).toEqual([]);
+    // Two organisations, in name order; the other organisation's people are not listed.
+    await t.adminDb.execute(sql`insert into memberships (org_id, user_id, role) values (${other.orgId}, ${org.ctx.accountant.userId}, 'viewer')`);
+    const both = await resolveSessionActor(t.db, await createAuthSession(t.db, org.ctx.accountant.userId!));
+    expect(both!.memberships.map((m) => [m.orgId, m.role]).sort()).toEqual([[org.orgId, "accountant"], [other.orgId, "viewer"]].sort());
+    await t.adminDb.execute(sql`delete from memberships where org_id = ${other.orgId} and user_id = ${org.ctx.accountant.userId}`);
   });
 });
 
@@ -86,7 +92,7 @@ describe("members", () => {
     expect(members.map((m) => [m.userId, m.role]).sort()).toEqual(
       [[org.ctx.admin.userId, "admin"], [org.ctx.accountant.userId, "accountant"], [org.ctx.viewer.userId, "approver"]].sort(),
     );
-    expect(await listMemberships(t.db, org.ctx.approver.userId!)).toEqual([]);
+    expect((await resolveSessionActor(t.db, await createAuthSession(t.db, org.ctx.approver.userId!)))!.memberships).toEqual([]);
     const audit = await t.adminDb.execute<{ action: string; data: Record<string, unknown> }>(sql`
       select action, data from audit_log where org_id = ${org.orgId} and action like 'membership.%' order by seq`);
     expect(audit.map((a) => a.action)).toEqual(["membership.role_changed", "membership.removed"]);

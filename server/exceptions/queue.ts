@@ -86,7 +86,9 @@ export type QueueCounts = {
   snoozed: number;
 };
 
-export type QueuePage = { rows: QueueRow[]; next: string | null; counts: QueueCounts; filters: QueueFilters };
+/** `counts` come with the first page of a view only; a following page (one with a cursor) leaves them out. */
+export type QueuePage = { rows: QueueRow[]; next: string | null; counts: QueueCounts | null; filters: QueueFilters };
+export type FirstQueuePage = QueuePage & { counts: QueueCounts };
 
 /** Per sort: the ORDER BY, and how a cursor's values compare (row comparison on the index's columns). */
 const SORT_SQL: Record<QueueSort, { order: string; cursor: (c: string[]) => SQL; key: (r: RawRow) => string[] }> = {
@@ -156,7 +158,13 @@ export function queueWhere(ctx: Ctx, f: QueueFilters, today: string): SQL {
   return sql.join(parts, sql` and `);
 }
 
-/** One page of the queue in the given view, plus the counts per severity and age bucket. */
+/**
+ * One page of the queue in the given view; the first page also carries the counts per severity and
+ * age bucket. The counts describe the organisation's queue, not a page, and the browser keeps the
+ * first page's while it scrolls, so a following page does not sum them again.
+ */
+export async function listExceptionQueue(db: Db, ctx: Ctx, filters: QueueFilters & { after?: undefined }, opts?: { today?: string }): Promise<FirstQueuePage>;
+export async function listExceptionQueue(db: Db, ctx: Ctx, filters: QueueFilters, opts?: { today?: string }): Promise<QueuePage>;
 export async function listExceptionQueue(db: Db, ctx: Ctx, filters: QueueFilters, opts: { today?: string } = {}): Promise<QueuePage> {
   requirePermission(ctx, "ledger.read");
   const today = opts.today ?? new Date().toISOString().slice(0, 10);
@@ -164,7 +172,7 @@ export async function listExceptionQueue(db: Db, ctx: Ctx, filters: QueueFilters
   return inOrg(db, ctx, async (tx) => {
     // Both statements are sent at once (postgres.js pipelines them on the transaction's connection):
     // one round trip fewer per request, which is what a busy server waits on.
-    const [page, counts] = await Promise.all([queueRows(tx, ctx, filters, { today, limit: filters.limit, after }), queueCounts(tx, ctx, today)]);
+    const [page, counts] = await Promise.all([queueRows(tx, ctx, filters, { today, limit: filters.limit, after }), after ? null : queueCounts(tx, ctx, today)]);
     return { filters, next: page.next ? encodeCursor(filters.sort, page.next) : null, counts, rows: page.rows };
   });
 }

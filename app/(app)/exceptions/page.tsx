@@ -24,7 +24,7 @@ export default async function ExceptionsPage({ searchParams }: { searchParams: P
     filtersError = e.message;
     filters = filtersFromSearchParams({});
   }
-  const [page, sources, assignees] = await Promise.all([listExceptionQueue(db(), ctx, filters), listSources(db(), ctx), listAssignees(db(), ctx)]);
+  const [page, sources, assignees] = await Promise.all([listExceptionQueue(db(), ctx, { ...filters, after: undefined }), listSources(db(), ctx), listAssignees(db(), ctx)]);
   return (
     <>
       <h1>Exceptions</h1>
