@@ -230,6 +230,7 @@ async function main() {
       const queryOf = (f: Record<string, string>) => new URLSearchParams(f).toString();
       let failures = 0;
       let bytes = 0;
+      const byShape: Record<string, number[]> = {};
       const get = async (o: Org, q: string) => {
         const t = performance.now();
         const res = await request(base, `/api/exceptions?${q}`, { cookie: o.cookie });
@@ -237,6 +238,9 @@ async function main() {
         bytes += res.body.length;
         const json = JSON.parse(res.body) as { ok: boolean; data?: { next: string | null; rows: unknown[] } };
         if (res.status !== 200 || !json.ok) failures++;
+        // Latency per request shape: a following page, or a view's first page by its filter.
+        const filter = [...new URLSearchParams(q).keys()].find((k) => k !== "sort");
+        (byShape[q.includes("after=") ? "following page" : `first page, ${filter ?? "no"} filter`] ??= []).push(elapsed);
         return { elapsed, next: json.data?.next ?? null };
       };
       const makeTasks = (total: number) => {
@@ -275,6 +279,7 @@ async function main() {
       await runLoad(makeTasks(200).tasks);
       failures = 0;
       bytes = 0;
+      for (const k of Object.keys(byShape)) delete byShape[k];
 
       // REFERENCE: the bare keyset page on the priority index, 2,000 random cursors of one org, 10 connections.
       const ref = postgres(adminUrl, { max: CONNECTIONS, onnotice: () => {} });
@@ -306,6 +311,10 @@ async function main() {
       log(`OURS GET /api/exceptions (signed in, production build): ${h.length} requests (${chains} cursor chains of 20–50 pages), 10 connections: ` +
         `p50 ${ms(pct(h, 50))} ms, p95 ${ms(pct(h, 95))} ms, p99 ${ms(pct(h, 99))} ms, max ${ms(h[h.length - 1])} ms, ${Math.round(h.length / httpRun.seconds)} req/s, ${Math.round(bytes / h.length / 1024)} KiB/response`);
 
+      for (const [shape, v] of Object.entries(byShape).sort()) {
+        v.sort((a, b) => a - b);
+        log(`    ${shape}: ${v.length} requests, p50 ${ms(pct(v, 50))} ms, p95 ${ms(pct(v, 95))} ms`);
+      }
       if (cpuBefore && cpuAfter) {
         const per = (k: keyof CpuSeconds) => ms(((cpuAfter[k] - cpuBefore[k]) * 1000) / h.length);
         log(`CPU per request (from /proc, 2 cores shared): app ${per("app")} ms, PostgreSQL ${per("database")} ms, this load generator ${per("client")} ms`);
