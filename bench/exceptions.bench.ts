@@ -225,7 +225,8 @@ async function main() {
           () => ({ assignee: "me" }),
           () => ({ age: pick(["0-7", "8-30", "31-60", "61+"]) }),
           () => ({ min: "1000", max: "50000" }),
-          () => ({ q: pick(COUNTERPARTIES).split(" ")[0].toLowerCase() }),
+          // A counterparty (each about 5% of the queue) or, one time in ten, a term that matches nothing (a typo).
+          () => ({ q: rand() < 0.1 ? "kowalsky" : pick(COUNTERPARTIES).split(" ")[0].toLowerCase() }),
         ])();
       const queryOf = (f: Record<string, string>) => new URLSearchParams(f).toString();
       let failures = 0;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "@/test/db";
 import { createTestOrg, failureOf, rowsInOrg, type TestOrg } from "@/test/fixtures";
 import { inOrg } from "@/server/db/tenant";
-import { filtersFromSearchParams, listExceptionQueue, QUEUE_SORTS, type QueueFilters, type QueueSort } from "./queue";
+import { filtersFromSearchParams, listExceptionQueue, queueRows, QUEUE_SORTS, type QueueFilters, type QueueSort } from "./queue";
 import { assignExceptions, explainExceptions, reopenExceptions, snoozeExceptions, wakeExceptions, commentOnException } from "./actions";
 
 const t = await testDatabase({ max: 4 });
@@ -94,6 +94,29 @@ describe("the exceptions queue", () => {
     const [{ n }] = await rowsInOrg<{ n: number }>(t.db, org, sql`select count(*)::int as n from exceptions where status = 'open' and ${TODAY}::date - occurred_on > 60`);
     expect(page.counts.byAge["61+"]).toBe(n);
     expect(page.counts.open).toBe(real.reduce((a, r) => a + r.n, 0));
+  });
+
+  it("a search pages the same whether its walk fills the page or the index has to answer", async () => {
+    const expected = await rowsInOrg<{ id: string }>(t.db, org, sql`select id from exceptions where status = 'open' and title ilike '%acme%' order by severity_rank, due_at, id`);
+    for (const walkRows of [1_000, 20, 1]) {
+      const ids: string[] = [];
+      let after: string[] | null = null;
+      do {
+        const page: { rows: { id: string }[]; next: string[] | null } = await inOrg(t.db, org.ctx.viewer, (tx) => queueRows(tx, org.ctx.viewer, filtersFromSearchParams({ q: "ACME" }), { today: TODAY, limit: 5, after, walkRows }));
+        ids.push(...page.rows.map((r) => r.id));
+        after = page.next;
+      } while (after);
+      expect(ids, `walk of ${walkRows}`).toEqual(expected.map((r) => r.id));
+    }
+  });
+
+  it("text search hands out only the organisation's own ids, and none without one", async () => {
+    const mine = await rowsInOrg<{ id: string }>(t.db, org, sql`select exception_search_ids('%acme%') as id`);
+    expect(mine.length).toBe(N / 10);
+    const owners = await t.adminDb.execute<{ org_id: string }>(sql`select distinct org_id from exceptions where id = any(${`{${mine.map((r) => r.id).join(",")}}`}::uuid[])`);
+    expect(owners.map((r) => r.org_id)).toEqual([org.orgId]);
+    const none = await t.db.transaction((tx) => tx.execute(sql`select exception_search_ids('%acme%')`));
+    expect(none.length).toBe(0);
   });
 
   it("refuses a bad filter or a stale cursor with a plain message", async () => {

@@ -157,9 +157,21 @@ export function queueWhere(ctx: Ctx, f: QueueFilters, today: string): SQL {
   // amount_sort is |amount| in ten-thousandths (a bigint, so the comparison can use the index under RLS).
   if (f.min) parts.push(sql`e.amount_sort >= ${money(f.min).times(10_000).toFixed(0)}::bigint`);
   if (f.max) parts.push(sql`e.amount_sort <= ${money(f.max).times(10_000).toFixed(0)}::bigint`);
-  if (f.q) parts.push(sql`e.search_text like ${`%${f.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
   return sql.join(parts, sql` and `);
 }
+
+/** The LIKE pattern of a search term: lower case (search_text is), with LIKE's own characters escaped. */
+const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * How a text search finds its rows. Row-level security keeps LIKE off every index, so there are
+ * two paths: "walk" reads the view along its sort index and checks the term row by row, at most
+ * SEARCH_WALK_ROWS rows (a common term fills a page long before); "index" asks the organisation's
+ * trigram index for every match (exception_search_ids, migration 0015), then cuts the page from
+ * them: instant for a rare term or a typo, slower for a term that matches thousands.
+ */
+export type SearchPath = "walk" | "index";
+const SEARCH_WALK_ROWS = 5_000;
 
 /**
  * One page of the queue in the given view; the first page also carries the counts per severity and
@@ -185,10 +197,17 @@ export async function listExceptionQueue(db: Db, ctx: Ctx, filters: QueueFilters
  * the first page), `limit + 1` of them so the caller knows whether another page follows. Exported
  * for the export (which walks every page inside one transaction) and the benchmark's EXPLAIN.
  */
-export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: string; limit: number; after: string[] | null }): SQL {
+export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: string; limit: number; after: string[] | null; search?: SearchPath; walkRows?: number }): SQL {
   const sort = SORT_SQL[filters.sort];
   const where = queueWhere(ctx, filters, o.today);
   const cursor = o.after ? sort.cursor(o.after) : sql`true`;
+  let rows = sql`exceptions e where ${where} and ${cursor}`;
+  if (filters.q && (o.search ?? "index") === "walk") {
+    rows = sql`(select * from exceptions e where ${where} and ${cursor} order by ${orderBy(sort.order, "e")} limit ${o.walkRows ?? SEARCH_WALK_ROWS}) e
+        where e.search_text like ${likePattern(filters.q)}`;
+  } else if (filters.q) {
+    rows = sql`exceptions e where ${where} and ${cursor} and e.id in (select exception_search_ids(${likePattern(filters.q)}))`;
+  }
   // The page is cut first (on the sort's index), then joined to names: limit + 1 rows, never the set.
   // Times come back as ISO text to the microsecond: exact as cursor keys, and no Date to build per
   // cell (a measurable share of a request's CPU).
@@ -201,8 +220,7 @@ export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: stri
                e.assignee_id, ${ISO_UTC("e.snoozed_until")} as snoozed_until, e.resolution, e.match_id,
                jsonb_array_length(coalesce(e.details->'nearest', '[]'::jsonb)) > 0 as has_candidate,
                e.details->>'pendingApproval' as pending_approval
-        from exceptions e
-        where ${where} and ${cursor}
+        from ${rows}
         order by ${orderBy(sort.order, "e")}
         limit ${o.limit + 1})
       select page.*, s.name as source_name, u.email as assignee
@@ -214,8 +232,10 @@ export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: stri
  * Runs the page query in `tx` (which must have the organisation set, see inOrg): up to `limit`
  * rows, and the key of the last one when more follow (`next`, unencoded).
  */
-export async function queueRows(tx: Db, ctx: Ctx, filters: QueueFilters, o: { today: string; limit: number; after: string[] | null }): Promise<{ rows: QueueRow[]; next: string[] | null }> {
-  const raw = await tx.execute<RawRow>(queuePageQuery(ctx, filters, o));
+export async function queueRows(tx: Db, ctx: Ctx, filters: QueueFilters, o: { today: string; limit: number; after: string[] | null; walkRows?: number }): Promise<{ rows: QueueRow[]; next: string[] | null }> {
+  let raw = await tx.execute<RawRow>(queuePageQuery(ctx, filters, { ...o, search: "walk" }));
+  // A search whose walk did not fill the page may have stopped short: the index has every match.
+  if (filters.q && raw.length <= o.limit) raw = await tx.execute<RawRow>(queuePageQuery(ctx, filters, { ...o, search: "index" }));
   const more = raw.length > o.limit;
   const rows = raw.slice(0, o.limit);
   return {
