@@ -21,8 +21,8 @@ export type SessionActor = { user: SessionUser; memberships: Membership[] };
 /**
  * The user behind a session and the organisations they belong to, read fresh from the database
  * (never from the token) in one round trip; null once the session was signed out or the user was
- * disabled. `session_actor` (migration 0014) is the one place that may read these rows before an
- * organisation is chosen.
+ * disabled. `session_actor` (migration 0014) reads them as the owner, since no organisation is
+ * chosen yet for row-level security, and hands out only this session's own.
  */
 export async function resolveSessionActor(db: Db, sessionId: string | undefined): Promise<SessionActor | null> {
   if (!isUuid(sessionId)) return null;
