@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
+import { executePrepared } from "@/server/db/prepared";
 import { isUuid } from "@/server/ids";
 import type { Role } from "@/server/tenancy/context";
 
@@ -20,13 +21,13 @@ export type SessionActor = { user: SessionUser; memberships: Membership[] };
 
 /**
  * The user behind a session and the organisations they belong to, read fresh from the database
- * (never from the token) in one round trip; null once the session was signed out or the user was
+ * (never from the token) in one prepared statement; null once the session was signed out or the user was
  * disabled. `session_actor` (migration 0014) reads them as the owner, since no organisation is
  * chosen yet for row-level security, and hands out only this session's own.
  */
 export async function resolveSessionActor(db: Db, sessionId: string | undefined): Promise<SessionActor | null> {
   if (!isUuid(sessionId)) return null;
-  const rows = await db.execute<{ userId: string; email: string; name: string; orgId: string | null; orgName: string | null; role: Role | null }>(sql`
+  const rows = await executePrepared<{ userId: string; email: string; name: string; orgId: string | null; orgName: string | null; role: Role | null }>(db, sql`
     select user_id as "userId", email, name, org_id as "orgId", org_name as "orgName", role from session_actor(${sessionId}::uuid)`);
   if (rows.length === 0) return null;
   const { userId, email, name } = rows[0];

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { PgTransactionConfig } from "drizzle-orm/pg-core";
 import type { Db } from "./client";
+import { executePrepared } from "./prepared";
 import type { Ctx } from "@/server/tenancy/context";
 
 /**
@@ -12,14 +13,12 @@ import type { Ctx } from "@/server/tenancy/context";
 export async function inOrg<T>(db: Db, ctx: Pick<Ctx, "orgId" | "userId"> & { actorLabel?: string }, fn: (tx: Db) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
   return db.transaction(async (tx) => {
     // app.actor names who acted in histories the database writes itself (exception_events).
-    // Sent before fn starts but not waited for: postgres.js pipelines it with fn's first statement
-    // on this transaction's one connection, and PostgreSQL runs statements in the order they were
-    // sent, so the settings hold for all of fn and a transaction costs one round trip fewer.
-    // `.then` dispatches it now (drizzle queries are lazy), ahead of anything fn sends. Awaited
-    // with fn, so a failure of either fails the transaction.
-    const settings = tx
-      .execute(sql`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ""}, true), set_config('app.actor', ${ctx.actorLabel ?? ""}, true)`)
-      .then(() => undefined);
+    // Sent before fn starts but not waited for: postgres.js sends a transaction's statements in
+    // order on its one connection (queuing any that must wait for a statement's description), so
+    // the settings hold for all of fn. Prepared, as every request's transaction sends it, a repeat
+    // rides in the same write as fn's first statement. `.then` dispatches it now; awaited with fn,
+    // so a failure of either fails the transaction.
+    const settings = executePrepared(tx as unknown as Db, sql`select set_config('app.org_id', ${ctx.orgId}, true), set_config('app.user_id', ${ctx.userId ?? ""}, true), set_config('app.actor', ${ctx.actorLabel ?? ""}, true)`).then(() => undefined);
     const [, result] = await Promise.all([settings, fn(tx as unknown as Db)]);
     return result;
   }, config);

@@ -1,6 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/server/db/client";
+import { executePrepared } from "@/server/db/prepared";
 import { inOrg } from "@/server/db/tenant";
 import { AppError } from "@/server/errors";
 import { money } from "@/server/money";
@@ -233,9 +234,10 @@ export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: stri
  * rows, and the key of the last one when more follow (`next`, unencoded).
  */
 export async function queueRows(tx: Db, ctx: Ctx, filters: QueueFilters, o: { today: string; limit: number; after: string[] | null; walkRows?: number }): Promise<{ rows: QueueRow[]; next: string[] | null }> {
-  let raw = await tx.execute<RawRow>(queuePageQuery(ctx, filters, { ...o, search: "walk" }));
+  // Prepared: a view's SQL text depends only on which filters are set and the sort (values are bound).
+  let raw = await executePrepared<RawRow>(tx, queuePageQuery(ctx, filters, { ...o, search: "walk" }));
   // A search whose walk did not fill the page may have stopped short: the index has every match.
-  if (filters.q && raw.length <= o.limit) raw = await tx.execute<RawRow>(queuePageQuery(ctx, filters, { ...o, search: "index" }));
+  if (filters.q && raw.length <= o.limit) raw = await executePrepared<RawRow>(tx, queuePageQuery(ctx, filters, { ...o, search: "index" }));
   const more = raw.length > o.limit;
   const rows = raw.slice(0, o.limit);
   return {
@@ -252,7 +254,7 @@ export async function queueRows(tx: Db, ctx: Ctx, filters: QueueFilters, o: { to
 
 /** Counts of open exceptions per severity × age bucket, and how many are snoozed: a sum over exception_counts. */
 export async function queueCounts(tx: Db, ctx: Ctx, today: string): Promise<QueueCounts> {
-  const rows = await tx.execute<{ status: string; severity: Severity; bucket: AgeBucket; n: string }>(sql`
+  const rows = await executePrepared<{ status: string; severity: Severity; bucket: AgeBucket; n: string }>(tx, sql`
     select status, severity,
            case ${sql.join(AGE_BUCKETS.filter((b) => b.max !== null).map((b) => sql`when ${today}::date - occurred_on <= ${b.max}::int then ${b.key}`), sql` `)} else ${AGE_BUCKETS[AGE_BUCKETS.length - 1].key} end as bucket,
            sum(n)::text as n
