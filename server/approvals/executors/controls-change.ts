@@ -46,7 +46,7 @@ async function exceptionPolicyDiff(tx: Db, ctx: Ctx, after: ExceptionPolicy): Pr
  */
 export const controlsChange: Executor<ControlsChangeContent> = {
   kind: "controls_change",
-  label: "Change of approval policy or control settings",
+  label: "Change of the controls (approval tiers, settings, exception policy)",
   submitPermission: "approvals.policy",
   content: controlsChangeContent,
   async describe(tx, ctx, c) {
