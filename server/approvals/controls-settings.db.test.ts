@@ -140,11 +140,13 @@ describe("the exception policy changes through four-eyes", () => {
     expect(counts).toEqual(actual);
 
     // One audit row for the change itself, with before → after.
-    const audit = await rowsInOrg<{ action: string; data: { exceptionPolicyChanges: { field: string }[]; exceptionsRerated: { severityChanged: number } } }>(t.db, org, sql`
+    const audit = await rowsInOrg<{ action: string; data: { exceptionPolicy: { before: ExceptionPolicy; after: ExceptionPolicy }; exceptionsRerated: { severityChanged: number } } }>(t.db, org, sql`
       select action, data from audit_log where entity_id = ${proposal.requestId} and action = 'controls.changed'`);
     expect(audit).toHaveLength(1);
-    expect(audit[0].data.exceptionPolicyChanges.map((c) => c.field)).toContain("High from amount");
+    expect([audit[0].data.exceptionPolicy.before.amountHigh, audit[0].data.exceptionPolicy.after.amountHigh]).toEqual(["10000", "1200.5"]);
     expect(audit[0].data.exceptionsRerated.severityChanged).toBe(3);
+    // The request still shows what it changed once it has run (the before is part of what was approved).
+    expect((await getRequest(t.db, org.ctx.viewer, proposal.requestId)).view.diff).toEqual(detail.view.diff);
 
     // The settings screen reads the new policy, with the account named.
     const controls = await loadOrganisationControls(t.db, org.ctx.viewer);
@@ -170,7 +172,7 @@ describe("the exception policy changes through four-eyes", () => {
       expect(await failureOf(() => proposePolicy(other.ctx[role], { amountMedium: "1" }))).toBe("forbidden");
       // The service behind every path refuses too, not only this one.
       expect(await failureOf(() => requestApproval(t.db, other.ctx[role], {
-        kind: "controls_change", targetKey: "exception_policy", reason: "sneaky", content: { exceptionPolicy: { ...DEFAULT_POLICY, amountMedium: "1" } },
+        kind: "controls_change", targetKey: "exception_policy", reason: "sneaky", content: { exceptionPolicy: { before: DEFAULT_POLICY, after: { ...DEFAULT_POLICY, amountMedium: "1" } } },
       }))).toBe("forbidden");
     }
     expect(await requestsOf(other)).toEqual([]);
@@ -240,6 +242,24 @@ describe("the exception policy changes through four-eyes", () => {
     expect((err as AppError).message).toBe("Not approved: the action can no longer run. Account 6000 is inactive; write-offs need an active account.");
     expect((await policyRow(other))[0]).toMatchObject({ write_off_account_id: null, version: 1 });
     expect((await getRequest(t.db, other.ctx.admin, p.requestId)).status).toBe("pending");
+  });
+
+  test("a proposal applies only to the policy it was made against: a change in between fails the approval, and a forged before is refused", async () => {
+    const other = await createTestOrg(t.db);
+    const p = await proposePolicy(other.ctx.admin, { amountHigh: "20000" });
+    if (p.status !== "pending") throw new Error("expected pending");
+    // Someone with database access changes the SLA meanwhile: approving must not undo it.
+    await inOrg(t.db, other.system, (tx) => tx.execute(sql`update exception_policies set sla_days_low = 20, version = version + 1`));
+    const err = await approveRequest(t.db, other.ctx.approver, { requestId: p.requestId, version: 1 }).catch((e: AppError) => e);
+    expect((err as AppError).message).toBe("Not approved: the action can no longer run. The exception policy changed after this proposal was made (SLA days, low; now version 2); propose the change again from the current policy.");
+    expect((await policyRow(other))[0]).toMatchObject({ amount_high: "10000.0000", version: 2 });
+
+    // Content sent past the form, claiming an old policy as its before, is refused at submission.
+    const forged = await requestApproval(t.db, other.ctx.admin, {
+      kind: "controls_change", targetKey: "exception_policy:forged", reason: "Past the form", content: { exceptionPolicy: { before: DEFAULT_POLICY, after: { ...DEFAULT_POLICY, amountHigh: "30000" } } },
+    }).catch((e: AppError) => e);
+    expect(forged).toMatchObject({ code: "conflict" });
+    expect((await requestsOf(other)).map((r) => r.id)).toEqual([p.requestId]);
   });
 });
 

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
-import { exceptionPolicyInput, listWriteOffAccounts, loadExceptionPolicy, type CurrentExceptionPolicy, type WriteOffAccount } from "@/server/exceptions/exception-policy";
+import { exceptionPolicyInput, listWriteOffAccounts, loadExceptionPolicy, policyValues, type CurrentExceptionPolicy, type WriteOffAccount } from "@/server/exceptions/exception-policy";
 import { can, requirePermission, type Ctx } from "@/server/tenancy/context";
 import { KINDS } from "./executors";
 import { controlSettingsInput, loadControlSettings, loadPolicy, policyTiersInput, type ControlSettings, type Policy } from "./policy";
@@ -79,7 +79,11 @@ export function controlsTargetKey(p: z.output<typeof controlsProposalInput>): st
 export async function proposeControlsChange(db: Db, ctx: Ctx, input: ControlsProposalInput): Promise<ControlsProposal> {
   requirePermission(ctx, "approvals.policy");
   const p = validate(controlsProposalInput, input);
-  const content = p.target === "exception_policy" ? { exceptionPolicy: p.exceptionPolicy } : p.target === "approval_tiers" ? { policy: p.policy } : { settings: p.settings };
+  // The policy is proposed against the one in force now; the executor re-checks that it still is.
+  const content =
+    p.target === "exception_policy"
+      ? { exceptionPolicy: { before: policyValues(await inOrg(db, ctx, (tx) => loadExceptionPolicy(tx, ctx.orgId))), after: p.exceptionPolicy } }
+      : p.target === "approval_tiers" ? { policy: p.policy } : { settings: p.settings };
   const r = await requestApproval(db, ctx, { kind: "controls_change", targetKey: controlsTargetKey(p), content, reason: p.reason });
   // "executed" only where an organisation's own tiers for controls changes (set before they had
   // to keep an approver) still let one run at once.

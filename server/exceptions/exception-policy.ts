@@ -78,6 +78,37 @@ export const exceptionPolicyInput = z
     });
   });
 
+/**
+ * The policy a proposal was made against, as the row held it. Lenient where the input is strict
+ * (the row may predate these rules: steps set in SQL), since it is a record of what was, not a wish.
+ */
+const policyAsStored = z.object({
+  amountMedium: decimalString.transform((s) => money(s).toFixed()),
+  amountHigh: decimalString.transform((s) => money(s).toFixed()),
+  ageStepDays: z.array(z.number().int()),
+  slaDaysCritical: z.number().int(),
+  slaDaysHigh: z.number().int(),
+  slaDaysMedium: z.number().int(),
+  slaDaysLow: z.number().int(),
+  staleSourceDays: z.number().int(),
+  writeOffAccountId: z.string().uuid().nullable(),
+});
+
+/**
+ * A change of the policy as a controls change carries it: the policy it was proposed against and
+ * the one proposed. Both are in the request's content, so its hash covers the before as well as
+ * the after, the approver signs off exactly "from this to that", and the request still shows what
+ * changed after it ran. It applies only while the policy is still `before`.
+ */
+export const exceptionPolicyChange = z.object({ before: policyAsStored, after: exceptionPolicyInput });
+export type ExceptionPolicyChange = z.output<typeof exceptionPolicyChange>;
+
+/** The policy's own fields, without its version and history. */
+export function policyValues(p: ExceptionPolicy): ExceptionPolicy {
+  const { amountMedium, amountHigh, ageStepDays, slaDaysCritical, slaDaysHigh, slaDaysMedium, slaDaysLow, staleSourceDays, writeOffAccountId } = p;
+  return { amountMedium, amountHigh, ageStepDays, slaDaysCritical, slaDaysHigh, slaDaysMedium, slaDaysLow, staleSourceDays, writeOffAccountId };
+}
+
 type PolicyRow = {
   amount_medium: string; amount_high: string; age_step_days: number[]; sla_days_critical: number; sla_days_high: number; sla_days_medium: number;
   sla_days_low: number; stale_source_days: number; write_off_account_id: string | null; version: number; updated_at: string; updated_by: string | null;

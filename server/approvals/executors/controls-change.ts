@@ -4,8 +4,8 @@ import type { Db } from "@/server/db/client";
 import { appendAudit } from "@/server/audit/append-audit";
 import { AppError } from "@/server/errors";
 import {
-  accountLabels, applyExceptionPolicy, assertWriteOffAccount, changedPolicyFields, EXCEPTION_POLICY_LABELS, exceptionPolicyInput, loadExceptionPolicy,
-  policyValueText, type ExceptionPolicy, type PolicyApplied,
+  accountLabels, applyExceptionPolicy, assertWriteOffAccount, changedPolicyFields, EXCEPTION_POLICY_LABELS, exceptionPolicyChange, loadExceptionPolicy,
+  policyValueText, type ExceptionPolicy, type ExceptionPolicyChange, type PolicyApplied,
 } from "@/server/exceptions/exception-policy";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { controlSettingsInput, loadControlSettings, loadPolicy, normaliseTiers, policyTiersInput, type ControlSettings, type PolicyTier } from "../policy";
@@ -16,7 +16,7 @@ export const controlsChangeContent = z
   .object({
     policy: z.object({ kind: z.string().min(1).max(50), tiers: policyTiersInput }).nullable().default(null),
     settings: controlSettingsInput.nullable().default(null),
-    exceptionPolicy: exceptionPolicyInput.nullable().default(null),
+    exceptionPolicy: exceptionPolicyChange.nullable().default(null),
   })
   .refine((c) => c.policy !== null || c.settings !== null || c.exceptionPolicy !== null, "Change approval tiers, the control settings or the exception policy");
 export type ControlsChangeContent = z.output<typeof controlsChangeContent>;
@@ -30,13 +30,24 @@ function settingsDiff(before: ControlSettings, after: ControlSettings): Diff[] {
   return (Object.keys(after) as (keyof ControlSettings)[]).filter((k) => after[k] !== before[k]).map((k) => ({ field: k, before: String(before[k]), after: String(after[k]) }));
 }
 
-/** Before → after for each field the proposal changes, the write-off account by its name. */
-async function exceptionPolicyDiff(tx: Db, ctx: Ctx, after: ExceptionPolicy): Promise<Diff[]> {
-  const before = await loadExceptionPolicy(tx, ctx.orgId);
+/** Before → after for each field the proposal changes, from the request itself; the write-off account by its name. */
+async function exceptionPolicyDiff(tx: Db, ctx: Ctx, { before, after }: ExceptionPolicyChange): Promise<Diff[]> {
   const fields = changedPolicyFields(before, after);
   const names = fields.includes("writeOffAccountId") ? await accountLabels(tx, ctx.orgId, [before.writeOffAccountId, after.writeOffAccountId]) : new Map<string, string>();
   const text = (p: ExceptionPolicy, k: keyof ExceptionPolicy) => (k === "writeOffAccountId" && p.writeOffAccountId ? (names.get(p.writeOffAccountId) ?? p.writeOffAccountId) : policyValueText(p, k));
   return fields.map((k) => ({ field: EXCEPTION_POLICY_LABELS[k], before: text(before, k), after: text(after, k) }));
+}
+
+/**
+ * Refuses a change proposed against a policy that has changed since (by SQL, or a request that
+ * ran in between): applying it would silently undo the other change's fields.
+ */
+async function assertUnchangedSince(tx: Db, ctx: Ctx, before: ExceptionPolicy): Promise<void> {
+  const now = await loadExceptionPolicy(tx, ctx.orgId);
+  const moved = changedPolicyFields(before, now);
+  if (moved.length) {
+    throw new AppError("conflict", `The exception policy changed after this proposal was made (${moved.map((k) => EXCEPTION_POLICY_LABELS[k]).join(", ")}; now version ${now.version}); propose the change again from the current policy.`);
+  }
 }
 
 /**
@@ -95,15 +106,15 @@ export const controlsChange: Executor<ControlsChangeContent> = {
     }
     if (c.exceptionPolicy) {
       requirePermission(ctx, "exceptions.policy");
-      await assertWriteOffAccount(tx, ctx.orgId, c.exceptionPolicy.writeOffAccountId);
-      if (changedPolicyFields(await loadExceptionPolicy(tx, ctx.orgId), c.exceptionPolicy).length === 0) {
+      await assertUnchangedSince(tx, ctx, c.exceptionPolicy.before);
+      await assertWriteOffAccount(tx, ctx.orgId, c.exceptionPolicy.after.writeOffAccountId);
+      if (changedPolicyFields(c.exceptionPolicy.before, c.exceptionPolicy.after).length === 0) {
         throw new AppError("validation", "Nothing changes: this is the exception policy already.");
       }
     }
   },
   async execute(tx, ctx, c, request) {
-    // Read before anything is written, for the audit row's before → after.
-    const exceptionPolicyChanges = c.exceptionPolicy ? await exceptionPolicyDiff(tx, ctx, c.exceptionPolicy) : null;
+    if (c.exceptionPolicy) await assertUnchangedSince(tx, ctx, c.exceptionPolicy.before);
     if (c.policy) {
       await tx.execute(sql`delete from approval_policies where org_id = ${ctx.orgId} and kind = ${c.policy.kind}`);
       for (const t of c.policy.tiers) {
@@ -120,10 +131,10 @@ export const controlsChange: Executor<ControlsChangeContent> = {
           closed_period_imports = excluded.closed_period_imports, updated_at = now()`);
     }
     let applied: PolicyApplied | null = null;
-    if (c.exceptionPolicy) applied = await applyExceptionPolicy(tx, ctx, c.exceptionPolicy, request.makerId);
+    if (c.exceptionPolicy) applied = await applyExceptionPolicy(tx, ctx, c.exceptionPolicy.after, request.makerId);
     await appendAudit(tx, ctx, [{
       action: "controls.changed", entityType: "approval_request", entityId: request.id,
-      data: { policy: c.policy, settings: c.settings, ...(c.exceptionPolicy ? { exceptionPolicy: c.exceptionPolicy, exceptionPolicyChanges, exceptionsRerated: applied } : {}) },
+      data: { policy: c.policy, settings: c.settings, ...(c.exceptionPolicy ? { exceptionPolicy: c.exceptionPolicy, exceptionsRerated: applied } : {}) },
     }]);
     return {
       policy: c.policy?.kind ?? null,
