@@ -22,7 +22,7 @@ export function ApprovalTiersForm({ kind, label, current }: { kind: string; labe
       policy: { kind, tiers: rows.map((r) => ({ minAmount: r.minAmount, approvalsRequired: Number(r.approvalsRequired), adminRequired: r.adminRequired })) },
     });
   return (
-    <form className="panel" aria-label={`Propose approval tiers for ${label}`} onSubmit={(ev) => { ev.preventDefault(); submit(); }}>
+    <form className="panel proposal" aria-label={`Propose approval tiers for ${label}`} onSubmit={(ev) => { ev.preventDefault(); submit(); }}>
       {rows.map((r, i) => (
         <div className="inline" key={i}>
           <Field label={`Tier ${i + 1}: from amount`} error={err(`policy.tiers.${i}.minAmount`)}>
@@ -35,7 +35,7 @@ export function ApprovalTiersForm({ kind, label, current }: { kind: string; labe
               </select>
             )}
           </Field>
-          <label className="row">
+          <label className="check">
             <input type="checkbox" checked={r.adminRequired} onChange={(e) => setRow(i, { adminRequired: e.target.checked })} />
             Tier {i + 1}: an admin among them
           </label>

@@ -17,7 +17,7 @@ export function ControlSettingsForm({ current }: { current: ControlSettings }) {
       settings: { requestTtlHours: ttl.trim() === "" ? Number.NaN : Number(ttl), closedPeriodPostings: postings, closedPeriodImports: imports },
     });
   return (
-    <form className="panel" aria-label="Propose control settings" onSubmit={(ev) => { ev.preventDefault(); submit(); }}>
+    <form className="panel proposal" aria-label="Propose control settings" onSubmit={(ev) => { ev.preventDefault(); submit(); }}>
       <div className="inline">
         <Field label="Requests expire after (hours)" error={err("settings.requestTtlHours")}>
           {(a) => <input {...a} type="number" min={1} max={8760} step={1} value={ttl} onChange={(e) => setTtl(e.target.value)} required />}

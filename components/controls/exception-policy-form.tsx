@@ -38,7 +38,7 @@ export function ExceptionPolicyForm({ current, accounts }: { current: ExceptionP
       },
     });
   return (
-    <form className="panel" aria-label="Propose an exception policy" onSubmit={(ev) => { ev.preventDefault(); submit(); }}>
+    <form className="panel proposal" aria-label="Propose an exception policy" onSubmit={(ev) => { ev.preventDefault(); submit(); }}>
       <div className="inline">
         <Field label="Medium from amount" error={e("amountMedium")}>{(a) => <input {...a} value={f.amountMedium} onChange={set("amountMedium")} inputMode="decimal" size={12} required />}</Field>
         <Field label="High from amount" error={e("amountHigh")}>{(a) => <input {...a} value={f.amountHigh} onChange={set("amountHigh")} inputMode="decimal" size={12} required />}</Field>
