@@ -153,6 +153,8 @@ describe("the exception policy changes through four-eyes", () => {
     expect(controls.exceptionPolicy).toMatchObject({ amountMedium: "200", amountHigh: "1200.5", version: 2, updatedBy: "Test admin", writeOffAccount: "6000 Expenses (Test GmbH)" });
     expect(controls.pending).toEqual([]);
     expect(controls.canPropose).toBe(false);
+    // The form offers only where a write-off can go: profit and loss.
+    expect(controls.writeOffAccounts.map((a) => a.label)).toEqual(["4000 Revenue (Test GmbH)", "6000 Expenses (Test GmbH)"]);
   });
 
   test("a second admin may approve; a proposal that changes nothing is refused", async () => {
@@ -179,7 +181,7 @@ describe("the exception policy changes through four-eyes", () => {
     expect((await loadOrganisationControls(t.db, other.ctx.admin)).canPropose).toBe(true);
   });
 
-  test("a write-off account of another organisation, an unknown one or a control account is refused with a clear message, and nothing is written", async () => {
+  test("a write-off account of another organisation, an unknown one, a control, balance-sheet or inactive account is refused with a clear message, and nothing is written", async () => {
     const [mine, theirs] = [await createTestOrg(t.db), await createTestOrg(t.db)];
     const refusal = async (accountId: string) => {
       try {
@@ -197,6 +199,7 @@ describe("the exception policy changes through four-eyes", () => {
 
     await inOrg(t.db, mine.system, (tx) => tx.execute(sql`update accounts set is_control = true where id = ${mine.accounts["1100"]}`));
     expect((await refusal(mine.accounts["1100"])).message).toMatch(/^Account 1100 is a control account/);
+    expect((await refusal(mine.accounts["1000"])).message).toBe("Account 1000 is an asset account; write-offs go to an income or expense account.");
     await inOrg(t.db, mine.system, (tx) => tx.execute(sql`update accounts set is_active = false where id = ${mine.accounts["4000"]}`));
     expect((await refusal(mine.accounts["4000"])).message).toBe("Account 4000 is inactive; write-offs need an active account.");
 

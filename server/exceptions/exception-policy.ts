@@ -158,14 +158,18 @@ export function policyValueText(p: ExceptionPolicy, k: keyof ExceptionPolicy): s
   return v === null ? "none" : String(v);
 }
 
-/** Accounts a write-off may go to: active, and not a control account (its sub-ledger keeps that balance). */
+/**
+ * Accounts a write-off may go to: active income or expense accounts that are not control accounts.
+ * A write-off takes the difference to profit and loss; on a balance-sheet account it would only
+ * move it somewhere else, and a control account's balance belongs to its sub-ledger.
+ */
 export type WriteOffAccount = { id: string; label: string };
 
 export async function listWriteOffAccounts(tx: Db, orgId: string): Promise<WriteOffAccount[]> {
   const rows = await tx.execute<WriteOffAccount>(sql`
     select a.id, a.code || ' ' || a.name || ' (' || en.name || ')' as label
     from accounts a join entities en on en.id = a.entity_id
-    where a.org_id = ${orgId} and a.is_active and not a.is_control
+    where a.org_id = ${orgId} and a.is_active and not a.is_control and a.type in ('income', 'expense')
     order by en.name, a.code`);
   return [...rows];
 }
@@ -181,7 +185,7 @@ export async function accountLabels(tx: Db, orgId: string, ids: (string | null)[
 }
 
 /**
- * Refuses a write-off account that is not an active posting account of this organisation. Another
+ * Refuses a write-off account that is not an active income or expense posting account of this organisation. Another
  * tenant's id reads exactly like an unknown one (row-level security and the org filter hide it),
  * so neither says whether the id exists elsewhere.
  */
@@ -189,11 +193,12 @@ export async function assertWriteOffAccount(tx: Db, orgId: string, accountId: st
   if (accountId === null) return;
   const refuse = (message: string) => new AppError("validation", message, { "exceptionPolicy.writeOffAccountId": [message] });
   const [a] = isUuid(accountId)
-    ? await tx.execute<{ code: string; is_active: boolean; is_control: boolean }>(sql`select code, is_active, is_control from accounts where org_id = ${orgId} and id = ${accountId}`)
+    ? await tx.execute<{ code: string; type: string; is_active: boolean; is_control: boolean }>(sql`select code, type, is_active, is_control from accounts where org_id = ${orgId} and id = ${accountId}`)
     : [];
   if (!a) throw refuse("The write-off account is not an account of this organisation.");
   if (!a.is_active) throw refuse(`Account ${a.code} is inactive; write-offs need an active account.`);
   if (a.is_control) throw refuse(`Account ${a.code} is a control account kept by its sub-ledger; write-offs go to an ordinary posting account.`);
+  if (a.type !== "income" && a.type !== "expense") throw refuse(`Account ${a.code} is ${a.type === "liability" ? "a" : "an"} ${a.type} account; write-offs go to an income or expense account.`);
 }
 
 export type PolicyApplied = { version: number; severityChanged: number; dueChanged: number };
