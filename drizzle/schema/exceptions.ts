@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, check, date, index, integer, jsonb, numeric, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, check, date, foreignKey, index, integer, jsonb, numeric, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { organisations, users } from "./identity";
 import { accounts } from "./ledger";
 import { sources, statements } from "./ingest";
@@ -157,12 +157,14 @@ export const exceptionPolicies = pgTable(
     slaDaysLow: integer().notNull().default(10),
     /** No import for this many days raises a stale_source exception. */
     staleSourceDays: integer().notNull().default(3),
-    writeOffAccountId: uuid().references(() => accounts.id),
+    /** An active, non-control account of this organisation (a composite key: never another tenant's). */
+    writeOffAccountId: uuid(),
     version: integer().notNull().default(1),
     updatedBy: uuid().references(() => users.id),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    foreignKey({ name: "exception_policies_write_off_account_fk", columns: [t.orgId, t.writeOffAccountId], foreignColumns: [accounts.orgId, accounts.id] }),
     check("exception_policies_amounts", sql`${t.amountMedium} >= 0 and ${t.amountHigh} >= ${t.amountMedium}`),
     check("exception_policies_sla", sql`least(${t.slaDaysCritical}, ${t.slaDaysHigh}, ${t.slaDaysMedium}, ${t.slaDaysLow}) >= 0 and ${t.staleSourceDays} >= 1`),
   ],

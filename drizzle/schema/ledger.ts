@@ -32,6 +32,8 @@ export const accounts = pgTable(
     uniqueIndex("accounts_entity_code_key").on(t.orgId, t.entityId, t.code),
     // Target of the lines' composite key: a line's account must belong to the line's entity.
     unique("accounts_org_entity_id_key").on(t.orgId, t.entityId, t.id),
+    // Target of keys that name an account of the organisation without an entity (the write-off account).
+    unique("accounts_org_id_key").on(t.orgId, t.id),
     check("accounts_currency_iso", sql`${t.currency} ~ '^[A-Z]{3}$'`),
   ],
 );

@@ -55,7 +55,7 @@ export async function draftAdjustment(db: Db, ctx: Ctx, input: z.input<typeof dr
     const counter = inp.resolution === "written_off" ? e.write_off : inp.accountId;
     if (!counter) {
       throw new AppError("validation", inp.resolution === "written_off"
-        ? "The organisation has no write-off account yet; an admin sets it under Exceptions → Policy."
+        ? "The organisation has no write-off account yet; an admin proposes one under Settings → Controls."
         : "Choose the account the adjustment goes to.", { accountId: ["Required"] });
     }
     // What the cash account must move by so the ledger agrees with the outside world.

@@ -277,6 +277,12 @@ describe("sweeps", () => {
     const [aged] = await rowsInOrg<{ data: Record<string, unknown>; actor_label: string }>(t.db, org, sql`
       select data, actor_label from exception_events where exception_id = ${fees.id} and action = 'severity_changed' order by id desc limit 1`);
     expect(aged).toEqual({ data: { severity: { from: "low", to: "high" } }, actor_label: "system:exception-sweeps" });
+    // One that ages while snoozed stays snoozed, and its history says its severity changed, not that it was snoozed again.
+    const [stillSnoozed] = await exceptions(sql`id = ${ledgerLine.id}`);
+    expect(stillSnoozed.status).toBe("snoozed");
+    expect(stillSnoozed.severity).not.toBe(ledgerLine.severity);
+    const whileSnoozed = await rowsInOrg<{ action: string }>(t.db, org, sql`select action from exception_events where exception_id = ${ledgerLine.id} order by id`);
+    expect(whileSnoozed.slice(-2).map((e) => e.action)).toEqual(["snoozed", "severity_changed"]);
     // Resolved exceptions keep the severity they were resolved with; a second sweep the same day changes nothing.
     const nordlicht = await exceptions(sql`kind = 'unmatched_transaction' and amount = 11800`);
     expect(nordlicht.map((e) => [e.status, e.severity])).toEqual([["resolved", "high"], ["open", "critical"]]);
