@@ -8,7 +8,7 @@ import type { MatchSettings, SignalBreakdown } from "./types";
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export type SettingsStep = { kind: "learn" | "calibrate" | "rollback"; after: MatchSettings; why: string; feedbackThrough: number | null; restoresVersion: number | null };
-export type Recalibration = { baseVersion: number; before: MatchSettings; steps: SettingsStep[]; feedbackUsed: number; precisionAtThreshold: number | null };
+export type Recalibration = { baseVersion: number; before: MatchSettings; steps: SettingsStep[]; feedbackUsed: number };
 
 /**
  * Learning from accountants' decisions: what a recalibration would change, without writing it.
@@ -32,7 +32,7 @@ export async function planRecalibration(tx: Db, ctx: Ctx): Promise<Recalibration
   const toFeedback = (r: { decision: Feedback["decision"]; signals: SignalBreakdown; confidence: string }): Feedback => ({ decision: r.decision, signals: r.signals, confidence: Number(r.confidence) });
   const lastId = fresh.length ? Number(fresh[fresh.length - 1].id) : through;
 
-  const out: Recalibration = { baseVersion: stored.version, before: current, steps: [], feedbackUsed: fresh.length, precisionAtThreshold: null };
+  const out: Recalibration = { baseVersion: stored.version, before: current, steps: [], feedbackUsed: fresh.length };
   let settings = current;
   if (fresh.length) {
     const learned = learnWeights(settings, fresh.map(toFeedback), mergeSettings());
@@ -43,7 +43,6 @@ export async function planRecalibration(tx: Db, ctx: Ctx): Promise<Recalibration
   }
   if (history.length) {
     const calibrated = calibrateAutoThreshold(settings, history.map(toFeedback));
-    out.precisionAtThreshold = calibrated.precisionAtThreshold;
     if (!same(calibrated.settings, settings)) out.steps.push({ kind: "calibrate", after: calibrated.settings, why: calibrated.why, feedbackThrough: lastId, restoresVersion: null });
   }
   return out;
