@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { alertOf } from "./sign-in";
+import { alertOf, asUser } from "./sign-in";
 
 const BANK = "Operating account (Deutsche Bank) (EUR)";
 
@@ -54,6 +54,49 @@ test.describe("as an accountant", () => {
     await expect(unmatched.getByText("DEUTSCHE BANK AG").first()).toBeVisible();
     await expect(unmatched.getByRole("cell", { name: /^NORDLICHT DESIGN GMBH/ })).toBeVisible();
   });
+});
+
+test("an admin proposes a matching rule; it takes effect only when an approver approves it", async ({ browser }) => {
+  const name = `E2E rule ${Date.now()}`;
+  const admin = await asUser(browser, "admin");
+  // The admin belongs to two organisations; the rule is the demo group's.
+  await admin.page.goto("/matches/rules");
+  await admin.page.getByRole("combobox", { name: "Organisation" }).selectOption({ label: "Tieout Demo Group" });
+  await admin.page.getByRole("button", { name: "Switch" }).click();
+  await admin.page.waitForURL(/\/ledger/);
+  await admin.page.goto("/matches/rules");
+  await admin.page.getByRole("link", { name: "Propose a new rule" }).click();
+  const form = admin.page.getByRole("form", { name: "New rule" });
+  await form.getByLabel("Name", { exact: true }).fill(name);
+  // A text no demo line carries: the rule changes nothing the other specs look at.
+  await form.getByLabel("Text 1").fill("E2E-NO-SUCH-REFERENCE");
+  await form.getByLabel("Reason for approvers").fill("Lines with this reference are internal transfers");
+  await form.getByRole("button", { name: "Propose rule" }).click();
+  await expect(admin.page).toHaveURL(/\/matches\/rules$/);
+  const waiting = admin.page.getByRole("region", { name: "Proposed rule changes" });
+  const request = waiting.getByRole("link", { name: `New rule “${name}”: ignore (leave out of matching and exceptions)` });
+  await expect(request).toBeVisible();
+  // Proposed, not in effect.
+  await expect(admin.page.getByRole("table", { name: "Rules" })).not.toContainText(name);
+  const requestUrl = (await request.getAttribute("href"))!;
+  await admin.page.goto(requestUrl);
+  await expect(admin.page.getByText("You submitted this request; someone else must approve it.")).toBeVisible();
+  await expect(admin.page.getByRole("button", { name: "Approve" })).toHaveCount(0);
+
+  const approver = await asUser(browser, "approver");
+  await approver.page.goto(requestUrl);
+  await expect(approver.page.getByRole("table", { name: "Changes" })).toContainText(name);
+  await expect(approver.page.getByRole("table", { name: "Changes" })).toContainText("description contains “E2E-NO-SUCH-REFERENCE”");
+  await approver.page.getByRole("button", { name: "Approve" }).click();
+  await expect(approver.page.getByTestId("approvals-so-far")).toHaveText("1 of 1");
+  await approver.page.reload();
+  await expect(approver.page.getByTestId("request-status")).toHaveText("executed");
+
+  await admin.page.goto("/matches/rules");
+  await expect(admin.page.getByRole("table", { name: "Rules" })).toContainText(name);
+  await expect(admin.page.getByRole("region", { name: "Proposed rule changes" })).toHaveCount(0);
+  await admin.context.close();
+  await approver.context.close();
 });
 
 test.describe("as a viewer", () => {

@@ -2,7 +2,7 @@ import { appDb, type Db } from "@/server/db/client";
 import { serverEnv } from "@/server/env";
 import { listOrganisationIds } from "@/server/jobs/organisations";
 import { runTrialBalanceJob } from "@/server/jobs/trial-balance-job";
-import { planNightlyMatching, recalibrateJob, runMatchingJob } from "@/server/jobs/matching-job";
+import { planNightlyMatching, runMatchingJob } from "@/server/jobs/matching-job";
 
 /**
  * What the functions need from the outside world, in one place so tests can pass their own.
@@ -15,7 +15,6 @@ export type JobDeps = {
   runTrialBalanceJob: typeof runTrialBalanceJob;
   runMatchingJob: typeof runMatchingJob;
   planNightlyMatching: typeof planNightlyMatching;
-  recalibrateJob: typeof recalibrateJob;
 };
 
 export const defaultJobDeps: JobDeps = {
@@ -24,5 +23,4 @@ export const defaultJobDeps: JobDeps = {
   runTrialBalanceJob,
   runMatchingJob,
   planNightlyMatching,
-  recalibrateJob,
 };

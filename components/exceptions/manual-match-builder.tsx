@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Decimal from "decimal.js";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { freeRecordsAction, manualMatchAction } from "@/app/(app)/exceptions/actions";
@@ -12,7 +13,8 @@ type Side = "same" | "other";
 /**
  * Builds a one-to-many or many-to-one match: the exception's record starts selected on its side;
  * the person adds records on either side until the difference is zero. The server checks the
- * sums again against the tolerance and asks for a reason when they do not tie.
+ * sums again against the tolerance and asks for a reason when they do not tie; a match outside
+ * the tolerance is then filed for a second person's approval instead of being made.
  */
 export function ManualMatchBuilder({ exceptionId, subject, reconciliation }: { exceptionId: string; subject: RecordView; reconciliation: NonNullable<ExceptionDetail["reconciliation"]> }) {
   const router = useRouter();
@@ -80,14 +82,20 @@ export function ManualMatchBuilder({ exceptionId, subject, reconciliation }: { e
       </div>
       <p aria-live="polite">
         Difference: <strong data-testid="match-difference" className={difference.isZero() ? "difference-zero" : "difference-open"}>{formatMoney(difference.toFixed(), currency)} {currency}</strong>
-        {difference.isZero() ? " — ties out." : " — add records until it is zero, or give a reason."}
+        {difference.isZero() ? " — ties out." : " — add records until it is zero, or give a reason (outside the tolerance, someone else must approve the match)."}
       </p>
       {(needsReason || !difference.isZero()) && (
         <label>Reason for accepting a difference <input value={reason} onChange={(e) => setReason(e.target.value)} /></label>
       )}
       <button type="button" disabled={submit.isPending || picked.other.size === 0} onClick={() => submit.mutate()}>Match selected</button>
       {failed && <p role="alert" className="alert error">{failed.message}</p>}
-      {submit.data?.ok && <p role="status" className="alert ok">Matched.</p>}
+      {submit.data?.ok && submit.data.data.status === "matched" && <p role="status" className="alert ok">Matched.</p>}
+      {submit.data?.ok && submit.data.data.status === "pending" && (
+        <p role="status" className="alert ok" data-testid="match-waiting">
+          Outside the tolerance: the match waits for approval. Nothing is matched until someone else approves{" "}
+          <Link href={`/approvals/${submit.data.data.requestId}`}>the request</Link>.
+        </p>
+      )}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { previewRuleAction, reorderRulesAction, saveRuleAction, setRuleEnabledAction } from "@/app/(app)/matches/actions";
@@ -27,16 +28,21 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
-/** Create or edit a rule, with a live preview of what it would do over the last 90 days (nothing is written until Save). */
+/**
+ * Proposes a new rule or a new version of one, with a live preview of what it would do over the
+ * last 90 days. Nothing changes until the proposal is approved by someone else.
+ */
 export function RuleEditor({ ruleId, initial, accounts, members }: { ruleId?: string; initial?: Draft; accounts: Account[]; members: Member[] }) {
   const router = useRouter();
+  const [reason, setReason] = useState("");
   const [d, setD] = useState<Draft>(initial ?? { name: "", side: "left", conditions: [blankCondition("contains")], action: { type: "ignore" }, enabled: true });
   const debounced = useDebounced(d, 500);
   const preview = useQuery({
     queryKey: ["rule-preview", debounced],
     queryFn: () => previewRuleAction({ rule: { ...debounced, name: debounced.name || "Preview" } }),
   });
-  const save = useMutation({ mutationFn: () => saveRuleAction({ id: ruleId, rule: d }), onSuccess: (r) => { if (r.ok) { router.push("/matches/rules"); router.refresh(); } } });
+  // The rules page lists the proposal (with its link) under "Waiting for approval".
+  const save = useMutation({ mutationFn: () => saveRuleAction({ id: ruleId, rule: d, reason }), onSuccess: (r) => { if (r.ok) { router.push("/matches/rules"); router.refresh(); } } });
   const setCond = (i: number, c: RuleCondition) => setD({ ...d, conditions: d.conditions.map((x, j) => (j === i ? c : x)) });
   const p = preview.data;
   return (
@@ -112,30 +118,46 @@ export function RuleEditor({ ruleId, initial, accounts, members }: { ruleId?: st
         )}
       </section>
       <div className="row">
-        <button type="submit" disabled={save.isPending}>{ruleId ? "Save as new version" : "Create rule"}</button>
+        <label>Reason for approvers<input value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} /></label>
+        <button type="submit" disabled={save.isPending}>{ruleId ? "Propose as new version" : "Propose rule"}</button>
         {save.data && !save.data.ok && <span role="alert" className="field-error">{Object.entries(save.data.fieldErrors ?? {}).map(([k, v]) => `${k}: ${v[0]}`).join("; ") || save.data.message}</span>}
       </div>
     </form>
   );
 }
 
-export function RuleListControls({ id, enabled, order, index }: { id: string; enabled: boolean; order: string[]; index: number }) {
+type Change = { kind: "up" | "down" | "toggle"; label: string };
+
+/** Move and enable/disable, each proposed with a reason for the approvers. */
+export function RuleListControls({ id, name, enabled, order, index }: { id: string; name: string; enabled: boolean; order: string[]; index: number }) {
   const router = useRouter();
-  const toggle = useMutation({ mutationFn: () => setRuleEnabledAction({ id, enabled: !enabled }), onSuccess: () => router.refresh() });
-  const move = useMutation({
-    mutationFn: (delta: number) => {
+  const [change, setChange] = useState<Change | null>(null);
+  const [reason, setReason] = useState("");
+  const propose = useMutation({
+    mutationFn: (c: Change) => {
+      if (c.kind === "toggle") return setRuleEnabledAction({ id, enabled: !enabled, reason });
       const ids = [...order];
       const [x] = ids.splice(index, 1);
-      ids.splice(index + delta, 0, x);
-      return reorderRulesAction({ ids });
+      ids.splice(index + (c.kind === "up" ? -1 : 1), 0, x);
+      return reorderRulesAction({ ids, reason });
     },
-    onSuccess: () => router.refresh(),
+    onSuccess: (r) => { if (r.ok) { setChange(null); setReason(""); router.refresh(); } },
   });
+  const done = propose.data?.ok ? propose.data.data : null;
   return (
     <span className="row">
-      <button type="button" className="secondary" disabled={index === 0 || move.isPending} onClick={() => move.mutate(-1)} aria-label="Move up">↑</button>
-      <button type="button" className="secondary" disabled={index === order.length - 1 || move.isPending} onClick={() => move.mutate(1)} aria-label="Move down">↓</button>
-      <button type="button" className="secondary" disabled={toggle.isPending} onClick={() => toggle.mutate()}>{enabled ? "Disable" : "Enable"}</button>
+      <button type="button" className="secondary" disabled={index === 0} onClick={() => setChange({ kind: "up", label: `Move “${name}” up` })} aria-label="Move up">↑</button>
+      <button type="button" className="secondary" disabled={index === order.length - 1} onClick={() => setChange({ kind: "down", label: `Move “${name}” down` })} aria-label="Move down">↓</button>
+      <button type="button" className="secondary" onClick={() => setChange({ kind: "toggle", label: `${enabled ? "Disable" : "Enable"} “${name}”` })}>{enabled ? "Disable…" : "Enable…"}</button>
+      {change && (
+        <form className="inline" aria-label={change.label} onSubmit={(e) => { e.preventDefault(); propose.mutate(change); }}>
+          <label>Reason for approvers<input value={reason} onChange={(e) => setReason(e.target.value)} required minLength={3} autoFocus /></label>
+          <button type="submit" disabled={propose.isPending}>Propose</button>
+          <button type="button" className="secondary" onClick={() => setChange(null)}>Cancel</button>
+          {propose.data && !propose.data.ok && <span role="alert" className="field-error">{propose.data.fieldErrors?.reason?.[0] ?? propose.data.message}</span>}
+        </form>
+      )}
+      {done?.requestId && <span role="status">Waiting for approval: <Link href={`/approvals/${done.requestId}`}>the request</Link></span>}
     </span>
   );
 }

@@ -3,7 +3,7 @@ import { InngestTestEngine, mockCtx } from "@inngest/test";
 import { describe, expect, test, vi } from "vitest";
 import type { Db } from "@/server/db/client";
 import type { JobDeps } from "../deps";
-import { createMatchingRun, createNightlyMatching, NIGHTLY_MATCHING_CRON, recalibrateStepId } from "./matching";
+import { createMatchingRun, createNightlyMatching, NIGHTLY_MATCHING_CRON } from "./matching";
 
 /**
  * Engine tests of the two matching functions: steps, ids, arguments and the fan-out. The services
@@ -20,7 +20,6 @@ function fakeDeps(plan: { orgId: string; sourceIds: string[] }[] = []) {
     runTrialBalanceJob: vi.fn(unused),
     runMatchingJob: vi.fn<JobDeps["runMatchingJob"]>(async (_db, job) => ({ orgId: job.orgId, sourceId: job.sourceId, runId: "run-1", status: "succeeded", from: job.from ?? null, to: job.to ?? null, error: null })),
     planNightlyMatching: vi.fn(async () => plan),
-    recalibrateJob: vi.fn<JobDeps["recalibrateJob"]>(async () => ({ changed: true, version: 2, feedbackUsed: 3 })),
   } satisfies JobDeps;
 }
 
@@ -56,7 +55,7 @@ describe("matching-run function", () => {
 });
 
 describe("nightly-matching function", () => {
-  test("learns per organisation, then requests one run per source as events with a per-day id", async () => {
+  test("requests one run per source as events with a per-day id, and changes no settings", async () => {
     const [o1, o2, s1, s2, s3] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
     const deps = fakeDeps([{ orgId: o1, sourceIds: [s1, s2] }, { orgId: o2, sourceIds: [s3] }]);
     const sendEvent = vi.fn(async (_id: string, events: unknown[]) => ({ ids: events.map((_, i) => `e${i}`) }));
@@ -71,8 +70,8 @@ describe("nightly-matching function", () => {
     });
     const { result, error, ctx } = await t.execute({ events: [{ name: "inngest/scheduled.timer", data: { cron: NIGHTLY_MATCHING_CRON }, ts: Date.UTC(2026, 5, 1, 2, 30) }] });
     expect(error).toBeUndefined();
-    expect(stepIds(ctx)).toEqual(["plan", recalibrateStepId(o1), recalibrateStepId(o2)]);
-    expect(deps.recalibrateJob.mock.calls.map((c) => c[1])).toEqual([o1, o2]);
+    // Only the plan: learning waits for an admin's proposal and its approval.
+    expect(stepIds(ctx)).toEqual(["plan"]);
     expect(sendEvent).toHaveBeenCalledTimes(1);
     const [id, events] = sendEvent.mock.calls[0];
     expect(id).toBe("request-runs");

@@ -33,24 +33,18 @@ export function createMatchingRun(deps: JobDeps = defaultJobDeps) {
   );
 }
 
-export const recalibrateStepId = (orgId: string) => `recalibrate-${orgId}`;
-
 /**
- * Nightly at 02:30 UTC: each organisation first learns from the day's decisions (one settings
- * change per organisation and night at most — see recalibrateMatching), then every active source
- * is reconciled against the ledger for the last 35 days. The runs are fanned out as events, so
- * they go through matching-run and its per-organisation limit of one.
+ * Nightly at 02:30 UTC: every active source is reconciled against the ledger for the last 35
+ * days. The runs are fanned out as events, so they go through matching-run and its
+ * per-organisation limit of one. Learning is not part of it: a change of weights or thresholds
+ * needs an admin's proposal and another person's approval (server/matching/settings-proposals.ts),
+ * and a scheduled job has no person to be the maker.
  */
 export function createNightlyMatching(deps: JobDeps = defaultJobDeps) {
   return inngest.createFunction(
     { id: "nightly-matching", name: "Nightly reconciliation", triggers: [cron(NIGHTLY_MATCHING_CRON)], concurrency: { limit: 1 }, retries: 2 },
     async ({ event, step }) => {
       const plan = await step.run("plan", async () => ({ today: todayUtc(new Date(event.ts ?? Date.now())), orgs: await deps.planNightlyMatching(deps.db()) }));
-      const learned: { orgId: string; changed: boolean; version: number }[] = [];
-      for (const org of plan.orgs) {
-        const r = await step.run(recalibrateStepId(org.orgId), () => deps.recalibrateJob(deps.db(), org.orgId));
-        learned.push({ orgId: org.orgId, changed: r.changed, version: r.version });
-      }
       const events = plan.orgs.flatMap((org) =>
         org.sourceIds.map((sourceId) => ({
           name: matchingRunRequested.name,
@@ -60,7 +54,7 @@ export function createNightlyMatching(deps: JobDeps = defaultJobDeps) {
         })),
       );
       if (events.length) await step.sendEvent("request-runs", events);
-      return { today: plan.today, learned, requested: events.length };
+      return { today: plan.today, requested: events.length };
     },
   );
 }

@@ -27,6 +27,12 @@ export const DEFAULT_POLICIES: Record<string, PolicyTier[]> = {
   // A write-off or adjustment of an exception is a journal entry: the same tiers by default.
   exception_adjustment: JOURNAL_TIERS,
   period_reopen: [{ minAmount: "0", approvalsRequired: 1, adminRequired: false }],
+  // Matching controls: one other person signs off each. A forced match's tier is read off the
+  // difference it accepts (in the source's currency, see forced-match-executor.ts); rule and
+  // settings changes carry no amount and take this single tier.
+  forced_match: [{ minAmount: "0", approvalsRequired: 1, adminRequired: false }],
+  matching_rule_change: [{ minAmount: "0", approvalsRequired: 1, adminRequired: false }],
+  matching_settings_change: [{ minAmount: "0", approvalsRequired: 1, adminRequired: false }],
 };
 const FALLBACK: PolicyTier[] = [{ minAmount: "0", approvalsRequired: 1, adminRequired: false }];
 

@@ -24,11 +24,13 @@ export async function acceptException(db: Db, ctx: Ctx, exceptionId: string): Pr
   const rec = e.reconciliation!;
   const mine = parseKey(e.subject!.key).id;
   const theirs = parseKey(best.id).id;
-  const { matchId } = await manualMatch(db, ctx, {
+  const r = await manualMatch(db, ctx, {
     sourceId: rec.sourceId,
     against: rec.pairing === "source" && rec.counterpartSourceId ? { kind: "source", sourceId: rec.counterpartSourceId } : { kind: "ledger" },
     left: [rec.side === "left" ? mine : theirs],
     right: [rec.side === "left" ? theirs : mine],
   });
-  return { matchId };
+  // Without a reason a manual match outside the tolerance is refused rather than filed for approval.
+  if (r.status !== "matched") throw new AppError("conflict", "This match waits for approval.");
+  return { matchId: r.matchId };
 }

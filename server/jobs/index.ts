@@ -6,7 +6,7 @@ export { nextNightlyRun, runNightlyTrialBalance, startInlineScheduler } from "./
 export { listOrganisationIds } from "./organisations";
 export { runTrialBalanceJob } from "./trial-balance-job";
 export type { TrialBalanceRunSummary } from "./trial-balance-job";
-export { planNightlyMatching, recalibrateJob, runMatchingJob } from "./matching-job";
+export { planNightlyMatching, runMatchingJob } from "./matching-job";
 export type { MatchingRunSummary } from "./matching-job";
 export { runExceptionSweepsJob, runNightlyExceptionSweeps } from "./exception-sweeps-job";
 export type { ExceptionSweepSummary, NightlySweepOutcome } from "./exception-sweeps-job";

@@ -2,7 +2,6 @@ import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { runMatching, type Counterpart, type MatchTrigger } from "@/server/matching/run-matching";
-import { recalibrateMatching, type RecalibrateResult } from "@/server/matching/learn-settings";
 import { addDays } from "@/server/matching/records";
 import { systemCtx } from "@/server/tenancy/context";
 import { todayUtc } from "./events";
@@ -62,10 +61,4 @@ export async function planNightlyMatching(db: Db): Promise<NightlyMatchingPlan> 
     plan.push({ orgId, sourceIds: rows.map((r) => r.id) });
   }
   return plan;
-}
-
-/** The nightly learning step of one organisation (see recalibrateMatching for why nightly). */
-export async function recalibrateJob(db: Db, orgId: string): Promise<Pick<RecalibrateResult, "changed" | "version" | "feedbackUsed">> {
-  const r = await recalibrateMatching(db, systemCtx(orgId, "nightly-matching"));
-  return { changed: r.changed, version: r.version, feedbackUsed: r.feedbackUsed };
 }

@@ -6,10 +6,11 @@ import { appendAudit } from "@/server/audit/append-audit";
 import { closeSettledMismatches } from "@/server/exceptions/raise-mismatches";
 import { AppError, fieldErrorsOf, notFound } from "@/server/errors";
 import { isUuid } from "@/server/ids";
-import { formatMoney, money, sum } from "@/server/money";
+import { formatMoney, roundTo } from "@/server/money";
+import { requestApproval } from "@/server/approvals/requests";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
-import { counterpartSchema } from "./run-matching";
-import { loadSourceRow } from "./records";
+import { forcedMatch, forcedMatchTarget, type ForcedMatchContent } from "./forced-match-executor";
+import { allowedDifference, assertFree, differenceOf, loadManualMatchRecords, lockMatching, manualMatchInput, recordManualMatch, type MatchedRecord } from "./manual-match";
 import { effectiveSettings } from "./settings-store";
 
 export type MatchStatus = "suggested" | "auto_matched" | "confirmed" | "rejected" | "undone" | "superseded";
@@ -147,94 +148,54 @@ export async function undoMatch(db: Db, ctx: Ctx, input: z.input<typeof undoInpu
   });
 }
 
-const recordId = z.union([z.number().int().positive(), z.string().regex(/^\d{1,18}$/)]).transform(String);
-
-export const manualMatchInput = z.object({
-  sourceId: z.string().uuid(),
-  against: counterpartSchema,
-  /** Canonical transaction ids of the source. */
-  left: z.array(recordId).min(1, "Pick at least one record on each side").max(50),
-  /** Ledger line ids (against the ledger) or the other source's canonical transaction ids. */
-  right: z.array(recordId).min(1, "Pick at least one record on each side").max(50),
-  /** Needed when the sums do not tie within the tolerance. */
-  reason: z.string().trim().max(500).optional(),
-});
+export type ManualMatchResult =
+  | { status: "matched"; matchId: string; difference: string }
+  | { status: "pending"; requestId: string; difference: string };
 
 /**
- * An accountant's own match. The sums must tie within the organisation's amount tolerance, or the
- * accountant says why they accept the difference. Starts confirmed; every record must be free.
+ * An accountant's own match; every record must be free. Sides that tie within the organisation's
+ * amount tolerance are matched at once (confirmed). Outside it the accountant says why, and the
+ * match becomes a request for approval (forced_match) holding exactly these records: nothing is
+ * matched until someone else approves it (see forced-match-executor.ts).
  */
-export async function manualMatch(db: Db, ctx: Ctx, input: z.input<typeof manualMatchInput>): Promise<{ matchId: string; difference: string }> {
+export async function manualMatch(db: Db, ctx: Ctx, input: z.input<typeof manualMatchInput>): Promise<ManualMatchResult> {
   requirePermission(ctx, "matching.decide");
   const parsed = manualMatchInput.safeParse(input);
   if (!parsed.success) throw new AppError("validation", "Some fields need attention.", fieldErrorsOf(parsed.error));
   const inp = parsed.data;
-  const pairing = inp.against.kind;
-  return inOrg(db, ctx, async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.matching:' || ${ctx.orgId}, 0))`);
-    const source = await loadSourceRow(tx, ctx.orgId, inp.sourceId);
-    if (!source) throw notFound("The source");
-    const other = inp.against.kind === "source" ? await loadSourceRow(tx, ctx.orgId, inp.against.sourceId) : null;
-    if (inp.against.kind === "source" && !other) throw notFound("The counterpart source");
-    const ids = (xs: string[]) => `{${xs.join(",")}}`;
-    const flip = (s: { kind: string }) => (other && s.kind === "psp" ? sql`-t.amount` : sql`t.amount`);
-
-    const left = await tx.execute<{ id: string; amount: string; date: string; active: boolean }>(sql`
-      select t.id::text, (${flip(source)})::text as amount, t.booked_date::text as date,
-             exists (select 1 from match_members m where m.canonical_transaction_id = t.id and m.pairing = ${pairing} and m.active) as active
-      from canonical_transactions t where t.org_id = ${ctx.orgId} and t.source_id = ${source.id} and t.id = any(${ids(inp.left)}::bigint[])`);
-    const right = other
-      ? await tx.execute<{ id: string; amount: string; date: string; active: boolean }>(sql`
-          select t.id::text, (${flip(other)})::text as amount, t.booked_date::text as date,
-                 exists (select 1 from match_members m where m.canonical_transaction_id = t.id and m.pairing = ${pairing} and m.active) as active
-          from canonical_transactions t where t.org_id = ${ctx.orgId} and t.source_id = ${other.id} and t.id = any(${ids(inp.right)}::bigint[])`)
-      : await tx.execute<{ id: string; amount: string; date: string; active: boolean }>(sql`
-          select l.id::text, l.amount::text, l.entry_date::text as date,
-                 exists (select 1 from match_members m where m.journal_line_id = l.id and m.active) as active
-          from journal_lines l where l.org_id = ${ctx.orgId} and l.account_id = ${source.gl_account_id} and l.id = any(${ids(inp.right)}::bigint[])`);
-    if (left.length !== new Set(inp.left).size || right.length !== new Set(inp.right).size) throw notFound("One of the records");
-    const taken = [...left, ...right].filter((r) => r.active);
-    if (taken.length) throw new AppError("conflict", `${taken.length} of the records are already in an active match. Undo that match first.`);
-
+  const outcome = await inOrg(db, ctx, async (tx) => {
+    await lockMatching(tx, ctx);
+    const records = await loadManualMatchRecords(tx, ctx, inp);
+    assertFree(records);
+    const { source } = records;
     const { settings } = await effectiveSettings(tx, ctx.orgId, source.id);
-    const sumLeft = sum(left.map((r) => r.amount));
-    const sumRight = sum(right.map((r) => r.amount));
-    const difference = sumRight.minus(sumLeft);
-    // The engine's tolerance: the larger of an absolute amount and a percent of the larger side.
-    const larger = sumLeft.abs().gt(sumRight.abs()) ? sumLeft.abs() : sumRight.abs();
-    const pct = money(settings.amountTolerance.percent).dividedBy(100).times(larger);
-    const absolute = money(settings.amountTolerance.absolute);
-    const allowed = pct.gt(absolute) ? pct : absolute;
-    if (difference.abs().gt(allowed) && !inp.reason) {
-      throw new AppError("validation", `The sides differ by ${formatMoney(difference, source.currency)} ${source.currency}, more than the tolerance of ${formatMoney(allowed, source.currency)}. Say why you match them anyway.`, {
+    const difference = differenceOf(records);
+    const allowed = allowedDifference(records, settings);
+    if (difference.abs().lte(allowed)) {
+      const { matchId } = await recordManualMatch(tx, ctx, {
+        ...records,
+        difference: difference.toFixed(),
+        note: inp.reason ? `Matched by hand: ${inp.reason}` : `Matched by hand by ${ctx.actorLabel}`,
+        decidedBy: ctx.userId,
+        reason: inp.reason ?? null,
+      });
+      return { status: "matched" as const, matchId, difference: difference.toFixed() };
+    }
+    if (!inp.reason || inp.reason.length < 3) {
+      throw new AppError("validation", `The sides differ by ${formatMoney(difference, source.currency)} ${source.currency}, more than the tolerance of ${formatMoney(allowed, source.currency)}. Say why you match them anyway; a second person approves it.`, {
         reason: ["Needed when the sums do not tie"],
       });
     }
-    const [{ id }] = await tx.execute<{ id: string }>(sql`
-      insert into matches (org_id, source_id, pairing, level, confidence, decision, status, signals, difference, currency, reason, decided_by, decided_at)
-      values (${ctx.orgId}, ${source.id}, ${pairing}, 'manual', 1, 'manual', 'confirmed', '{}'::jsonb, ${difference.toFixed()}, ${source.currency},
-              ${inp.reason ? `Matched by hand: ${inp.reason}` : `Matched by hand by ${ctx.actorLabel}`}, ${ctx.userId}, now())
-      returning id`);
-    const members = [
-      ...left.map((r) => ({ side: "left", ct: r.id, jl: null, amount: r.amount, date: r.date })),
-      ...right.map((r) => ({ side: "right", ct: other ? r.id : null, jl: other ? null : r.id, amount: r.amount, date: r.date })),
-    ];
-    try {
-      await tx.execute(sql`
-        insert into match_members (org_id, match_id, pairing, side, canonical_transaction_id, journal_line_id, amount, record_date)
-        select ${ctx.orgId}, ${id}, ${pairing}, side, ct, jl, amount, date
-        from json_to_recordset(${JSON.stringify(members)}::json) as r(side text, ct bigint, jl bigint, amount numeric, date date)`);
-    } catch (e) {
-      const err = e as { code?: string; cause?: { code?: string } };
-      if ((err.code ?? err.cause?.code) === "23505") throw new AppError("conflict", "One of the records was just matched by someone else.");
-      throw e;
-    }
-    await tx.execute(sql`
-      update exceptions set status = 'resolved', resolved_at = now(), snoozed_until = null, resolution = 'matched_manually', resolved_by = ${ctx.userId},
-             details = details || jsonb_build_object('matchId', ${id}::text)
-      where org_id = ${ctx.orgId} and status <> 'resolved' and subject_key = any(${`{${[...left.map((r) => `ct:${r.id}`), ...right.map((r) => (other ? `ct:${r.id}` : `jl:${r.id}`))].join(",")}}`}::text[])
-        and kind in ('unmatched_transaction', 'unmatched_ledger_line')`);
-    await appendAudit(tx, ctx, [{ action: "matching.match.manual", entityType: "match", entityId: id, data: { sourceId: source.id, against: inp.against, left: inp.left, right: inp.right, difference: difference.toFixed(), reason: inp.reason ?? null } }]);
-    return { matchId: id, difference: difference.toFixed() };
+    const plain = (r: MatchedRecord): MatchedRecord => ({ key: r.key, amount: r.amount, date: r.date });
+    const content: ForcedMatchContent = {
+      sourceId: source.id, against: records.against, currency: source.currency, left: records.left.map(plain), right: records.right.map(plain),
+      difference: difference.toFixed(), tolerance: roundTo(allowed, source.currency).toFixed(), reason: inp.reason,
+    };
+    return { status: "forced" as const, content };
   });
+  if (outcome.status === "matched") return outcome;
+  // Filed in its own transaction; the executor's check reads the records again under the lock.
+  const r = await requestApproval(db, ctx, { kind: forcedMatch.kind, targetKey: forcedMatchTarget(outcome.content), content: outcome.content, reason: outcome.content.reason });
+  if (r.status === "executed") return { status: "matched", matchId: String(r.result.matchId), difference: outcome.content.difference };
+  return { status: "pending", requestId: r.requestId, difference: outcome.content.difference };
 }

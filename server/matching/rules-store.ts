@@ -87,64 +87,84 @@ export async function getRule(db: Db, ctx: Ctx, id: string): Promise<RuleRow & {
   });
 }
 
-export async function createRule(db: Db, ctx: Ctx, input: RuleInput): Promise<{ id: string; version: number }> {
-  requirePermission(ctx, "matching.rules");
-  return inOrg(db, ctx, async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.rules:' || ${ctx.orgId}, 0))`);
-    const [{ next }] = await tx.execute<{ next: number }>(sql`select coalesce(max(position), 0) + 10 as next from matching_rules where org_id = ${ctx.orgId}`);
-    const [{ id }] = await tx.execute<{ id: string }>(sql`select gen_random_uuid()::text as id`);
-    const rule = parseRule(input, id, next);
-    await assertRuleTargets(tx, ctx, rule);
-    await tx.execute(sql`insert into matching_rules (org_id, id, name, position, enabled, current_version, created_by) values (${ctx.orgId}, ${id}, ${rule.name}, ${next}, ${rule.enabled}, 1, ${ctx.userId})`);
-    await tx.execute(sql`insert into matching_rule_versions (org_id, rule_id, version, definition, created_by) values (${ctx.orgId}, ${id}, 1, ${JSON.stringify(rule)}::jsonb, ${ctx.userId})`);
-    await appendAudit(tx, ctx, [{ action: "matching.rule.created", entityType: "matching_rule", entityId: id, data: { version: 1, definition: rule } }]);
-    return { id, version: 1 };
-  });
+/*
+ * The writes below run only inside the transaction that approves a rule change
+ * (rule-change-executor.ts); people propose changes through rule-proposals.ts. `createdBy` is the
+ * person who wrote the rule (the maker), the audit names who acted (the approval).
+ */
+
+/** Refuses a rule that could not be saved (invalid, or naming another organisation's account or person); writes nothing. */
+export async function checkRule(tx: Db, ctx: Ctx, input: RuleInput): Promise<void> {
+  await assertRuleTargets(tx, ctx, parseRule(input, "00000000-0000-0000-0000-000000000000", 0));
+}
+
+/** The ids of the organisation's rules in run order. */
+export async function ruleOrder(tx: Db, orgId: string): Promise<string[]> {
+  const rows = await tx.execute<{ id: string }>(sql`select id from matching_rules where org_id = ${orgId} order by position, created_at`);
+  return rows.map((r) => r.id);
+}
+
+/** Serialises positions: two rules created at once must not take the same place. */
+export const lockRuleOrder = (tx: Db, orgId: string) => tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.rules:' || ${orgId}, 0))`);
+
+/** A new rule, placed last. */
+export async function insertRule(tx: Db, ctx: Ctx, input: RuleInput, createdBy: string | null): Promise<{ id: string; version: number }> {
+  await lockRuleOrder(tx, ctx.orgId);
+  const [{ next }] = await tx.execute<{ next: number }>(sql`select coalesce(max(position), 0) + 10 as next from matching_rules where org_id = ${ctx.orgId}`);
+  const [{ id }] = await tx.execute<{ id: string }>(sql`select gen_random_uuid()::text as id`);
+  const rule = parseRule(input, id, next);
+  await assertRuleTargets(tx, ctx, rule);
+  await tx.execute(sql`insert into matching_rules (org_id, id, name, position, enabled, current_version, created_by) values (${ctx.orgId}, ${id}, ${rule.name}, ${next}, ${rule.enabled}, 1, ${createdBy})`);
+  await tx.execute(sql`insert into matching_rule_versions (org_id, rule_id, version, definition, created_by) values (${ctx.orgId}, ${id}, 1, ${JSON.stringify(rule)}::jsonb, ${createdBy})`);
+  await appendAudit(tx, ctx, [{ action: "matching.rule.created", entityType: "matching_rule", entityId: id, data: { version: 1, definition: rule } }]);
+  return { id, version: 1 };
+}
+
+export type LockedRule = { position: number; version: number; enabled: boolean; input: z.output<typeof ruleInput> };
+
+/** The rule's row, locked, with its current definition in the form a person edits. */
+export async function lockRule(tx: Db, ctx: Ctx, id: string): Promise<LockedRule> {
+  if (!isUuid(id)) throw notFound("The rule");
+  const [row] = await tx.execute<{ position: number; current_version: number; enabled: boolean; definition: Rule }>(sql`
+    select r.position, r.current_version, r.enabled, v.definition from matching_rules r
+    join matching_rule_versions v on v.rule_id = r.id and v.version = r.current_version
+    where r.org_id = ${ctx.orgId} and r.id = ${id} for update of r`);
+  if (!row) throw notFound("The rule");
+  const d = row.definition;
+  return { position: row.position, version: row.current_version, enabled: row.enabled, input: { name: d.name, side: d.side, conditions: d.conditions, action: d.action, enabled: row.enabled } };
 }
 
 /** Editing adds a version; earlier versions stay readable (and runs recorded which version applied). */
-export async function updateRule(db: Db, ctx: Ctx, id: string, input: RuleInput): Promise<{ id: string; version: number }> {
-  requirePermission(ctx, "matching.rules");
-  if (!isUuid(id)) throw notFound("The rule");
-  return inOrg(db, ctx, async (tx) => {
-    const [row] = await tx.execute<{ position: number; current_version: number }>(sql`select position, current_version from matching_rules where org_id = ${ctx.orgId} and id = ${id} for update`);
-    if (!row) throw notFound("The rule");
-    const rule = parseRule(input, id, row.position);
-    await assertRuleTargets(tx, ctx, rule);
-    const version = row.current_version + 1;
-    await tx.execute(sql`insert into matching_rule_versions (org_id, rule_id, version, definition, created_by) values (${ctx.orgId}, ${id}, ${version}, ${JSON.stringify(rule)}::jsonb, ${ctx.userId})`);
-    await tx.execute(sql`update matching_rules set name = ${rule.name}, enabled = ${rule.enabled}, current_version = ${version}, updated_at = now() where org_id = ${ctx.orgId} and id = ${id}`);
-    await appendAudit(tx, ctx, [{ action: "matching.rule.updated", entityType: "matching_rule", entityId: id, data: { version, definition: rule } }]);
-    return { id, version };
-  });
+export async function writeRuleVersion(tx: Db, ctx: Ctx, id: string, locked: LockedRule, input: RuleInput, createdBy: string | null): Promise<{ id: string; version: number }> {
+  const rule = parseRule(input, id, locked.position);
+  await assertRuleTargets(tx, ctx, rule);
+  const version = locked.version + 1;
+  await tx.execute(sql`insert into matching_rule_versions (org_id, rule_id, version, definition, created_by) values (${ctx.orgId}, ${id}, ${version}, ${JSON.stringify(rule)}::jsonb, ${createdBy})`);
+  await tx.execute(sql`update matching_rules set name = ${rule.name}, enabled = ${rule.enabled}, current_version = ${version}, updated_at = now() where org_id = ${ctx.orgId} and id = ${id}`);
+  await appendAudit(tx, ctx, [{ action: "matching.rule.updated", entityType: "matching_rule", entityId: id, data: { version, definition: rule } }]);
+  return { id, version };
 }
 
-export async function setRuleEnabled(db: Db, ctx: Ctx, id: string, enabled: boolean): Promise<void> {
-  requirePermission(ctx, "matching.rules");
-  if (!isUuid(id)) throw notFound("The rule");
-  await inOrg(db, ctx, async (tx) => {
-    const rows = await tx.execute(sql`update matching_rules set enabled = ${enabled}, updated_at = now() where org_id = ${ctx.orgId} and id = ${id} returning id`);
-    if (!rows.length) throw notFound("The rule");
-    await appendAudit(tx, ctx, [{ action: enabled ? "matching.rule.enabled" : "matching.rule.disabled", entityType: "matching_rule", entityId: id, data: {} }]);
-  });
+export async function writeRuleEnabled(tx: Db, ctx: Ctx, id: string, enabled: boolean): Promise<void> {
+  await tx.execute(sql`update matching_rules set enabled = ${enabled}, updated_at = now() where org_id = ${ctx.orgId} and id = ${id}`);
+  await appendAudit(tx, ctx, [{ action: enabled ? "matching.rule.enabled" : "matching.rule.disabled", entityType: "matching_rule", entityId: id, data: {} }]);
 }
 
-/** Sets the order: the rules named first run first. Every rule of the organisation must be named once. */
-export async function reorderRules(db: Db, ctx: Ctx, ids: string[]): Promise<void> {
-  requirePermission(ctx, "matching.rules");
-  await inOrg(db, ctx, async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.rules:' || ${ctx.orgId}, 0))`);
-    const existing = await tx.execute<{ id: string; position: number }>(sql`select id, position from matching_rules where org_id = ${ctx.orgId} order by position`);
-    const known = new Set(existing.map((r) => r.id));
-    if (ids.length !== known.size || new Set(ids).size !== ids.length || !ids.every((i) => known.has(i))) {
-      throw new AppError("validation", "Name every rule of the organisation exactly once.");
-    }
-    await tx.execute(sql`
-      update matching_rules r set position = o.pos * 10, updated_at = now()
-      from (select id::uuid, ordinality as pos from unnest(${`{${ids.join(",")}}`}::text[]) with ordinality as u(id, ordinality)) o
-      where r.org_id = ${ctx.orgId} and r.id = o.id`);
-    await appendAudit(tx, ctx, [{ action: "matching.rules.reordered", entityType: "matching_rule", entityId: null, data: { before: existing.map((r) => r.id), after: ids } }]);
-  });
+/** Every rule of the organisation named exactly once, or a validation error. */
+export function assertCompleteOrder(existing: string[], ids: string[]) {
+  const known = new Set(existing);
+  if (ids.length !== known.size || new Set(ids).size !== ids.length || !ids.every((i) => known.has(i))) {
+    throw new AppError("validation", "Name every rule of the organisation exactly once.");
+  }
+}
+
+/** Sets the order: the rules named first run first (the caller holds lockRuleOrder and checked the list). */
+export async function writeRuleOrder(tx: Db, ctx: Ctx, before: string[], ids: string[]): Promise<void> {
+  await tx.execute(sql`
+    update matching_rules r set position = o.pos * 10, updated_at = now()
+    from (select id::uuid, ordinality as pos from unnest(${`{${ids.join(",")}}`}::text[]) with ordinality as u(id, ordinality)) o
+    where r.org_id = ${ctx.orgId} and r.id = o.id`);
+  await appendAudit(tx, ctx, [{ action: "matching.rules.reordered", entityType: "matching_rule", entityId: null, data: { before, after: ids } }]);
 }
 
 export type RulePreview = { considered: number; hits: number; days: number; sample: { record: MatchRecord; action: Rule["action"] }[] };

@@ -196,7 +196,7 @@ describe("decisions", () => {
     expect(granite.details.nearest!.find((n) => n.id === right)?.failed).toContain("rejected");
   });
 
-  it("a manual match must tie within tolerance or carry a reason; it starts confirmed and resolves the exception", async () => {
+  it("a manual match within tolerance is made at once: it starts confirmed and resolves the exception (outside it needs a reason, see forced-match.db.test.ts)", async () => {
     const unmatched = await listUnmatched(t.db, org.ctx.viewer, { sourceId: f.sourceId });
     const granite = unmatched.rows.find((u) => u.details.counterparty === "GRANITE LEGAL")!;
     const ct = granite.details.recordKey!.slice(3);
@@ -205,6 +205,7 @@ describe("decisions", () => {
     // The card fees (−23.10) against the −760.00 payment: far outside tolerance without a reason.
     expect(await failureOf(() => manualMatch(t.db, org.ctx.accountant, { sourceId: f.sourceId, against: { kind: "ledger" }, left: [fees.id], right: [line.id] }))).toBe("validation");
     const m = await manualMatch(t.db, org.ctx.accountant, { sourceId: f.sourceId, against: { kind: "ledger" }, left: [ct], right: [line.id] });
+    if (m.status !== "matched") throw new Error(`a tie-out is matched at once, not ${m.status}`);
     expect(m.difference).toBe("0");
     expect(await failureOf(() => manualMatch(t.db, org.ctx.accountant, { sourceId: f.sourceId, against: { kind: "ledger" }, left: [ct], right: [line.id] }))).toBe("conflict");
     const [status] = await rowsInOrg<{ status: string; decision: string }>(t.db, org, sql`select status, decision from matches where id = ${m.matchId}`);

@@ -105,20 +105,17 @@ export async function writeChange(
 
 export const rollbackInput = z.object({ toVersion: z.number().int().min(1), reason: z.string().trim().min(3, "Say why").max(500) });
 
-/** Restores the settings of an earlier version, as a new version (a rollback is itself a change). */
-export async function rollbackMatchingSettings(db: Db, ctx: Ctx, input: z.input<typeof rollbackInput>): Promise<{ version: number }> {
+/**
+ * What restoring an earlier version would change, without writing it: a rollback is itself a new
+ * version, proposed and approved like any other settings change (settings-proposals.ts).
+ */
+export async function planRollback(tx: Db, ctx: Ctx, input: z.input<typeof rollbackInput>): Promise<{ baseVersion: number; before: MatchSettings; after: MatchSettings; why: string; restoresVersion: number }> {
   requirePermission(ctx, "matching.settings");
   const { toVersion, reason } = rollbackInput.parse(input);
-  return inOrg(db, ctx, async (tx) => {
-    const stored = await lockOrgSettings(tx, ctx.orgId);
-    if (toVersion >= stored.version) throw new AppError("validation", `Version ${toVersion} is not an earlier version (current: ${stored.version}).`);
-    const [target] = await tx.execute<{ after: Record<string, unknown> }>(sql`
-      select after from matching_settings_changes where org_id = ${ctx.orgId} and source_id is null and version = ${toVersion}`);
-    if (!target) throw notFound(`Settings version ${toVersion}`);
-    const before = mergeSettings(stored.settings);
-    const after = mergeSettings(target.after);
-    const version = stored.version + 1;
-    await writeChange(tx, ctx, { version, kind: "rollback", before, after, why: `Rolled back to version ${toVersion}: ${reason}`, restoresVersion: toVersion });
-    return { version };
-  });
+  const stored = await lockOrgSettings(tx, ctx.orgId);
+  if (toVersion >= stored.version) throw new AppError("validation", `Version ${toVersion} is not an earlier version (current: ${stored.version}).`);
+  const [target] = await tx.execute<{ after: Record<string, unknown> }>(sql`
+    select after from matching_settings_changes where org_id = ${ctx.orgId} and source_id is null and version = ${toVersion}`);
+  if (!target) throw notFound(`Settings version ${toVersion}`);
+  return { baseVersion: stored.version, before: mergeSettings(stored.settings), after: mergeSettings(target.after), why: `Rolled back to version ${toVersion}: ${reason}`, restoresVersion: toVersion };
 }

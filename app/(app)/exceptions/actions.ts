@@ -5,7 +5,8 @@ import { assignInput, assignExceptions, commentInput, commentOnException, explai
 import { acceptException } from "@/server/exceptions/accept";
 import { draftAdjustment, draftAdjustmentInput } from "@/server/exceptions/adjustment";
 import { freeRecordsInput, listFreeRecords } from "@/server/exceptions/detail";
-import { manualMatch, manualMatchInput } from "@/server/matching/lifecycle";
+import { manualMatch } from "@/server/matching/lifecycle";
+import { manualMatchInput } from "@/server/matching/manual-match";
 
 // Thin: each action parses, re-checks the session and role (app/_lib/action.ts), and calls server/exceptions.
 export const assignAction = action("exceptions.assign", assignInput, "exceptions.work", (db, ctx, input) => assignExceptions(db, ctx, input));

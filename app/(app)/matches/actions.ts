@@ -4,9 +4,10 @@ import { action } from "@/app/_lib/action";
 import { dispatch, MATCHING_RUN_REQUESTED } from "@/server/jobs";
 import { confirmMatch, confirmMatches, decideInput, rejectInput, rejectMatch, rejectMatches, undoInput, undoMatch } from "@/server/matching/lifecycle";
 import { counterpartSchema, runMatchingInput } from "@/server/matching/run-matching";
-import { recalibrateMatching } from "@/server/matching/learn-settings";
-import { rollbackInput, rollbackMatchingSettings } from "@/server/matching/settings-store";
-import { createRule, previewRule, reorderRules, ruleInput, setRuleEnabled, updateRule } from "@/server/matching/rules-store";
+import { rollbackInput } from "@/server/matching/settings-store";
+import { proposeRecalibration, proposeRollback, recalibrateInput } from "@/server/matching/settings-proposals";
+import { previewRule, ruleInput } from "@/server/matching/rules-store";
+import { proposeRule, proposeRuleEnabled, proposeRuleEnabledInput, proposeRuleInput, proposeRuleOrder, proposeRuleOrderInput } from "@/server/matching/rule-proposals";
 import { isoDate } from "@/server/ledger/schemas";
 
 const runNowInput = z.object({ sourceId: z.string().uuid("Choose a source"), against: counterpartSchema, from: isoDate, to: isoDate });
@@ -28,12 +29,11 @@ export const confirmMatchesAction = action("matching.confirmMany", decideInput, 
 export const rejectMatchesAction = action("matching.rejectMany", decideInput, "matching.decide", (db, ctx, input) => rejectMatches(db, ctx, input));
 export const undoMatchAction = action("matching.undo", undoInput, "matching.decide", (db, ctx, input) => undoMatch(db, ctx, input));
 
-export const recalibrateAction = action("matching.recalibrate", z.object({}), "matching.settings", (db, ctx) => recalibrateMatching(db, ctx));
-export const rollbackSettingsAction = action("matching.rollback", rollbackInput, "matching.settings", (db, ctx, input) => rollbackMatchingSettings(db, ctx, input));
+// Settings and rules change only through approval: these actions file the proposals.
+export const recalibrateAction = action("matching.recalibrate", recalibrateInput, "matching.settings", (db, ctx, input) => proposeRecalibration(db, ctx, input));
+export const rollbackSettingsAction = action("matching.rollback", rollbackInput, "matching.settings", (db, ctx, input) => proposeRollback(db, ctx, input));
 
-export const saveRuleAction = action("matching.saveRule", z.object({ id: z.string().uuid().optional(), rule: ruleInput }), "matching.rules", (db, ctx, input) =>
-  input.id ? updateRule(db, ctx, input.id, input.rule) : createRule(db, ctx, input.rule),
-);
+export const saveRuleAction = action("matching.saveRule", proposeRuleInput, "matching.rules", (db, ctx, input) => proposeRule(db, ctx, input));
 export const previewRuleAction = action("matching.previewRule", z.object({ rule: ruleInput }), "matching.rules", (db, ctx, input) => previewRule(db, ctx, { rule: input.rule }));
-export const setRuleEnabledAction = action("matching.ruleEnabled", z.object({ id: z.string().uuid(), enabled: z.boolean() }), "matching.rules", (db, ctx, input) => setRuleEnabled(db, ctx, input.id, input.enabled));
-export const reorderRulesAction = action("matching.reorderRules", z.object({ ids: z.array(z.string().uuid()).max(500) }), "matching.rules", (db, ctx, input) => reorderRules(db, ctx, input.ids));
+export const setRuleEnabledAction = action("matching.ruleEnabled", proposeRuleEnabledInput, "matching.rules", (db, ctx, input) => proposeRuleEnabled(db, ctx, input));
+export const reorderRulesAction = action("matching.reorderRules", proposeRuleOrderInput, "matching.rules", (db, ctx, input) => proposeRuleOrder(db, ctx, input));

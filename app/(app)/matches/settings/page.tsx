@@ -3,6 +3,8 @@ import Link from "next/link";
 import { db } from "@/app/_lib/db";
 import { requireActor } from "@/app/_lib/session";
 import { RecalibrateButton, RollbackForm } from "@/components/matching/settings-controls";
+import { PendingRequests } from "@/components/pending-requests";
+import { listRequests } from "@/server/approvals/queries";
 import { getMatchingSettings } from "@/server/matching/settings-store";
 import type { MatchSettings } from "@/server/matching/types";
 import { can } from "@/server/tenancy/context";
@@ -23,7 +25,7 @@ function Diff({ before, after }: { before: MatchSettings | null; after: MatchSet
 
 export default async function MatchingSettingsPage() {
   const { ctx } = await requireActor();
-  const s = await getMatchingSettings(db(), ctx);
+  const [s, pending] = await Promise.all([getMatchingSettings(db(), ctx), listRequests(db(), ctx, { box: "all", kind: "matching_settings_change", status: "pending" })]);
   const admin = can(ctx.role, "matching.settings");
   const c = s.current;
   return (
@@ -34,9 +36,11 @@ export default async function MatchingSettingsPage() {
         {admin && <RecalibrateButton />}
       </div>
       <p className="muted">
-        Learning runs nightly and when an admin recalibrates: weights move within bounds from accountants&apos; confirmations, rejections and undos
+        Learning runs when an admin proposes a recalibration: weights move within bounds from accountants&apos; confirmations, rejections and undos
         ({s.pendingFeedback} not yet learnt from), and the auto-match threshold is calibrated on the last 180 days of decisions.
+        A recalibration or rollback takes effect only when someone other than the admin who proposed it approves it.
       </p>
+      <PendingRequests requests={pending} label="Proposed settings changes" />
       <dl className="facts panel" aria-label="Current settings">
         <dt>Auto-match at or above</dt><dd>{c.thresholds.auto}</dd>
         <dt>Suggest at or above</dt><dd>{c.thresholds.suggest}</dd>
