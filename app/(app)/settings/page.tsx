@@ -22,7 +22,7 @@ export default async function SettingsPage() {
       )}
       <p className="muted">
         Matching rules and matching thresholds are set under <Link href="/matches/rules">Matches → Rules</Link> and{" "}
-        <Link href="/matches/settings">Settings and learning</Link>; changes to them do not go through approvals yet.
+        <Link href="/matches/settings">Settings and learning</Link>; changes to them are proposed there and take effect when a second person approves them.
       </p>
     </>
   );
