@@ -96,6 +96,21 @@ describe("the exceptions queue", () => {
     expect(page.counts.open).toBe(real.reduce((a, r) => a + r.n, 0));
   });
 
+  it("every day falls in exactly one age bucket, a record dated ahead in the newest", async () => {
+    const o = await createTestOrg(t.db, { name: "Buckets" });
+    // Ages −2 (a value date ahead), 0, 7 | 8, 30 | 31, 60 | 61, 400; one snoozed, not in the open counts.
+    await inOrg(t.db, o.system, (tx) => tx.execute(sql`
+      insert into exceptions (org_id, kind, severity, title, subject_key, currency, occurred_on, status, snoozed_until)
+      select ${o.orgId}, 'unmatched_transaction', 'low', 'Age ' || age, 'age:' || age, 'EUR', ${TODAY}::date - age,
+             case when age = 30 then 'snoozed' else 'open' end, case when age = 30 then now() + interval '1 day' end
+      from unnest(array[-2, 0, 7, 8, 30, 31, 60, 61, 400]) as age`));
+    const page = await listExceptionQueue(t.db, o.ctx.accountant, { ...filtersFromSearchParams({}), after: undefined }, { today: TODAY });
+    expect(page.counts.byAge).toEqual({ "0-7": 3, "8-30": 1, "31-60": 2, "61+": 2 });
+    expect(page.counts.grid.low).toEqual(page.counts.byAge);
+    expect(page.counts.open).toBe(8);
+    expect(page.counts.snoozed).toBe(1);
+  });
+
   it("a search pages the same whether its walk fills the page or the index has to answer", async () => {
     const expected = await rowsInOrg<{ id: string }>(t.db, org, sql`select id from exceptions where status = 'open' and title ilike '%acme%' order by severity_rank, due_at, id`);
     for (const walkRows of [1_000, 20, 1]) {

@@ -252,14 +252,25 @@ export async function queueRows(tx: Db, ctx: Ctx, filters: QueueFilters, o: { to
   };
 }
 
-/** Counts of open exceptions per severity × age bucket, and how many are snoozed: a sum over exception_counts. */
+/**
+ * Counts of open exceptions per severity × age bucket, and how many are snoozed: a sum over
+ * exception_counts (one row per day, status and severity). One output row per status × severity
+ * with a filtered sum per bucket: a bucket is a date range, so no label is computed per day row.
+ */
 export async function queueCounts(tx: Db, ctx: Ctx, today: string): Promise<QueueCounts> {
-  const rows = await executePrepared<{ status: string; severity: Severity; bucket: AgeBucket; n: string }>(tx, sql`
-    select status, severity,
-           case ${sql.join(AGE_BUCKETS.filter((b) => b.max !== null).map((b) => sql`when ${today}::date - occurred_on <= ${b.max}::int then ${b.key}`), sql` `)} else ${AGE_BUCKETS[AGE_BUCKETS.length - 1].key} end as bucket,
-           sum(n)::text as n
+  // Age = today − occurred_on. The first bucket has no lower bound (a record dated ahead, like a
+  // value date, counts as new) and the last no upper one, so every day falls in exactly one.
+  const bucketSums = AGE_BUCKETS.map((b, i) => {
+    const range = [
+      ...(i > 0 ? [sql`occurred_on <= ${today}::date - ${b.min}::int`] : []),
+      ...(b.max !== null ? [sql`occurred_on >= ${today}::date - ${b.max}::int`] : []),
+    ];
+    return sql`coalesce(sum(n) filter (where ${sql.join(range, sql` and `)}), 0)::text as ${sql.raw(`b${i}`)}`;
+  });
+  const rows = await executePrepared<{ status: string; severity: Severity } & Record<string, string>>(tx, sql`
+    select status, severity, ${sql.join(bucketSums, sql`, `)}
     from exception_counts where org_id = ${ctx.orgId} and status in ('open', 'snoozed') and n <> 0
-    group by 1, 2, 3`);
+    group by 1, 2`);
   const zeroBuckets = () => Object.fromEntries(AGE_BUCKETS.map((b) => [b.key, 0])) as Record<AgeBucket, number>;
   const counts: QueueCounts = {
     bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
@@ -269,15 +280,17 @@ export async function queueCounts(tx: Db, ctx: Ctx, today: string): Promise<Queu
     snoozed: 0,
   };
   for (const r of rows) {
-    const n = Number(r.n);
-    if (r.status === "snoozed") {
-      counts.snoozed += n;
-      continue;
-    }
-    counts.open += n;
-    counts.bySeverity[r.severity] += n;
-    counts.byAge[r.bucket] += n;
-    counts.grid[r.severity][r.bucket] += n;
+    AGE_BUCKETS.forEach((b, i) => {
+      const n = Number(r[`b${i}`]);
+      if (r.status === "snoozed") {
+        counts.snoozed += n;
+        return;
+      }
+      counts.open += n;
+      counts.bySeverity[r.severity] += n;
+      counts.byAge[b.key] += n;
+      counts.grid[r.severity][b.key] += n;
+    });
   }
   return counts;
 }
