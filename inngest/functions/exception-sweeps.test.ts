@@ -19,7 +19,7 @@ function fakeDeps(orgIds: string[], failFor: string[] = []) {
     listOrganisationIds: vi.fn(async (_db: Db) => orgIds),
     runExceptionSweepsJob: vi.fn<ExceptionSweepDeps["runExceptionSweepsJob"]>(async (_db, job) => {
       if (failFor.includes(job.orgId)) throw new Error(`database unavailable for ${job.orgId}`);
-      return { orgId: job.orgId, today: job.today, staleRaised: 1, staleCleared: 0, woke: 2, severityChanged: 3 };
+      return { orgId: job.orgId, today: job.today, staleRaised: 1, staleCleared: 0, woke: 2, severityChanged: 3, requestsExpired: 1 };
     }),
   } satisfies ExceptionSweepDeps;
 }
@@ -34,7 +34,7 @@ describe("exception-sweeps function", () => {
     expect(stepIds(ctx)).toEqual(["plan", ...orgs.map(sweepStepId)]);
     expect(deps.listOrganisationIds).toHaveBeenCalledWith(FAKE_DB);
     expect(deps.runExceptionSweepsJob.mock.calls.map((c) => [c[0], c[1]])).toEqual(orgs.map((orgId) => [FAKE_DB, { orgId, today: "2026-06-01" }]));
-    expect(result).toEqual({ today: "2026-06-01", runs: orgs.map((orgId) => ({ orgId, today: "2026-06-01", staleRaised: 1, staleCleared: 0, woke: 2, severityChanged: 3 })) });
+    expect(result).toEqual({ today: "2026-06-01", runs: orgs.map((orgId) => ({ orgId, today: "2026-06-01", staleRaised: 1, staleCleared: 0, woke: 2, severityChanged: 3, requestsExpired: 1 })) });
     expect(ctx.step.sleep).not.toHaveBeenCalled();
   });
 

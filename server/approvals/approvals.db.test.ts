@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { runExceptionSweepsJob } from "@/server/jobs/exception-sweeps-job";
 import { beforeAll, describe, expect, test } from "vitest";
 import { closePeriod, createTestOrg, failureOf, rowsInOrg, testDatabase, type TestOrg } from "@/test/db";
 import { addTestMember, entryContent } from "@/test/approvals";
@@ -147,6 +148,18 @@ describe("four-eyes on manual entries", () => {
     await t.adminDb.execute(sql`update approval_requests set expires_at = now() - interval '1 minute' where id = ${r.requestId}`);
     expect(await failureOf(() => approveRequest(t.db, org.ctx.approver, { requestId: r.requestId, version: 1 }))).toBe("expired");
     expect((await getRequest(t.db, org.ctx.approver, r.requestId)).status).toBe("expired");
+  });
+
+  test("the daily sweep expires an overdue request that nobody opens", async () => {
+    const r = await submitEntry(org, org.ctx.accountant, "76.00", "expire-by-sweep");
+    if (r.status !== "pending") throw new Error("expected pending");
+    await t.adminDb.execute(sql`update approval_requests set expires_at = now() - interval '1 minute' where id = ${r.requestId}`);
+    const job = await runExceptionSweepsJob(t.db, { orgId: org.orgId, today: new Date().toISOString().slice(0, 10) });
+    expect(job.requestsExpired).toBe(1);
+    const [row] = await rowsInOrg<{ status: string; audited: number }>(t.db, org, sql`
+      select status, (select count(*)::int from audit_log a where a.entity_id = q.id::text and a.action = 'approval.expired') as audited
+      from approval_requests q where id = ${r.requestId}`);
+    expect(row).toEqual({ status: "expired", audited: 1 });
   });
 
   test("a rejection needs a comment and ends the request; the draft stays editable, an edited draft must be resubmitted", async () => {

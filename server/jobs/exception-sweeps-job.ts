@@ -1,23 +1,28 @@
 import type { Db } from "@/server/db/client";
 import { sweepStaleSources } from "@/server/exceptions/stale-sources";
 import { sweepExceptionClock } from "@/server/exceptions/sweeps";
+import { expireOverdueRequests } from "@/server/approvals/requests";
 import { systemCtx } from "@/server/tenancy/context";
 import { consoleJobLogger, type JobLogger } from "./dispatch";
 import { listOrganisationIds } from "./organisations";
 
 /** What a job step keeps of one organisation's sweep: small and JSON-safe (Inngest memoises step output). */
-export type ExceptionSweepSummary = { orgId: string; today: string; staleRaised: number; staleCleared: number; woke: number; severityChanged: number };
+export type ExceptionSweepSummary = { orgId: string; today: string; staleRaised: number; staleCleared: number; woke: number; severityChanged: number; requestsExpired: number };
 
 /**
  * One organisation's daily exception sweeps, as a named system actor (the history says
  * "system:exception-sweeps"): stale sources raised and cleared, snoozes that have ended woken,
- * severities aged. Shared by the in-process scheduler and the Inngest function's steps.
+ * severities aged; and approval requests past their lifetime expired. Lists expire them when
+ * read too, but an organisation nobody opens would otherwise keep a stale request "pending": its
+ * exception marked as waiting, its period's close checklist blocked. Shared by the in-process
+ * scheduler and the Inngest function's steps.
  */
 export async function runExceptionSweepsJob(db: Db, job: { orgId: string; today: string }): Promise<ExceptionSweepSummary> {
   const ctx = systemCtx(job.orgId, "exception-sweeps");
   const stale = await sweepStaleSources(db, ctx, job.today);
   const clock = await sweepExceptionClock(db, ctx, job.today);
-  return { orgId: job.orgId, today: job.today, staleRaised: stale.raised, staleCleared: stale.cleared, woke: clock.woke, severityChanged: clock.severityChanged };
+  const requestsExpired = await expireOverdueRequests(db, systemCtx(job.orgId, "approval-expiry"));
+  return { orgId: job.orgId, today: job.today, staleRaised: stale.raised, staleCleared: stale.cleared, woke: clock.woke, severityChanged: clock.severityChanged, requestsExpired };
 }
 
 export type NightlySweepOutcome = { today: string; runs: ExceptionSweepSummary[]; failures: { orgId: string; error: string }[] };
