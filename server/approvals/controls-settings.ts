@@ -6,7 +6,7 @@ import { exceptionPolicyInput, listWriteOffAccounts, loadExceptionPolicy, policy
 import { can, requirePermission, type Ctx } from "@/server/tenancy/context";
 import { KINDS } from "./executors";
 import { controlSettingsInput, loadControlSettings, loadPolicy, policyTiersInput, type ControlSettings, type Policy } from "./policy";
-import { expireOverdueRequests, requestApproval, validate } from "./requests";
+import { expireOverdueRequests, requestApproval, requestReason, validate } from "./requests";
 
 /**
  * The organisation's controls in one place — exception policy, approval tiers per kind, request
@@ -54,13 +54,12 @@ export async function loadOrganisationControls(db: Db, ctx: Ctx): Promise<Organi
   });
 }
 
-const reason = z.string().trim().min(3, "Say why, for the approvers").max(2000);
 
 /** One proposal changes one thing, so each has its own pending request (its target). */
 export const controlsProposalInput = z.discriminatedUnion("target", [
-  z.object({ target: z.literal("exception_policy"), exceptionPolicy: exceptionPolicyInput, reason }),
-  z.object({ target: z.literal("approval_tiers"), policy: z.object({ kind: z.string().min(1).max(50), tiers: policyTiersInput }), reason }),
-  z.object({ target: z.literal("control_settings"), settings: controlSettingsInput, reason }),
+  z.object({ target: z.literal("exception_policy"), exceptionPolicy: exceptionPolicyInput, reason: requestReason }),
+  z.object({ target: z.literal("approval_tiers"), policy: z.object({ kind: z.string().min(1).max(50), tiers: policyTiersInput }), reason: requestReason }),
+  z.object({ target: z.literal("control_settings"), settings: controlSettingsInput, reason: requestReason }),
 ]);
 export type ControlsProposalInput = z.input<typeof controlsProposalInput>;
 

@@ -14,12 +14,15 @@ import type { Executor, RequestRef } from "./registry";
 
 export const linkInput = z.object({ label: z.string().trim().min(1).max(200), url: z.string().trim().url().max(2000).refine((u) => /^https?:\/\//.test(u) || u.startsWith("/"), "http(s) links only") });
 
+/** The maker's reason, as every proposal form asks for it and the request stores it. */
+export const requestReason = z.string().trim().min(3, "Say why, for the approvers").max(2000);
+
 export const submitInput = z.object({
   kind: z.string().min(1).max(50),
   /** What the request acts on; one pending request per target. Resubmitting the same target edits it. */
   targetKey: z.string().trim().min(1).max(200),
   content: z.unknown(),
-  reason: z.string().trim().min(3, "Say why, for the approvers").max(2000),
+  reason: requestReason,
   links: z.array(linkInput).max(20).default([]),
 });
 export type SubmitInput = z.input<typeof submitInput>;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { canonicalJson } from "@/server/canonical-json";
-import { requestApproval, validate, type SubmitResult } from "@/server/approvals/requests";
+import { requestApproval, requestReason, validate, type SubmitResult } from "@/server/approvals/requests";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { matchingRuleChange, type RuleChangeContent } from "./rule-change-executor";
 import { lockRule, ruleInput, ruleOrder } from "./rules-store";
@@ -14,10 +14,9 @@ import { lockRule, ruleInput, ruleOrder } from "./rules-store";
  * was made against (the version, the order) and the approver sees before and after.
  */
 
-const reason = z.string().trim().min(3, "Say why, for the approvers").max(2000);
-export const proposeRuleInput = z.object({ id: z.string().uuid().optional(), rule: ruleInput, reason });
-export const proposeRuleEnabledInput = z.object({ id: z.string().uuid(), enabled: z.boolean(), reason });
-export const proposeRuleOrderInput = z.object({ ids: z.array(z.string().uuid()).max(500), reason });
+export const proposeRuleInput = z.object({ id: z.string().uuid().optional(), rule: ruleInput, reason: requestReason });
+export const proposeRuleEnabledInput = z.object({ id: z.string().uuid(), enabled: z.boolean(), reason: requestReason });
+export const proposeRuleOrderInput = z.object({ ids: z.array(z.string().uuid()).max(500), reason: requestReason });
 
 export type RuleProposal = { status: SubmitResult["status"]; requestId: string | null };
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
-import { requestApproval, validate, type SubmitResult } from "@/server/approvals/requests";
+import { requestApproval, requestReason, validate, type SubmitResult } from "@/server/approvals/requests";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { planRecalibration } from "./learn-settings";
 import { matchingSettingsChange, toDocument, type SettingsChangeContent } from "./settings-change-executor";
@@ -15,7 +15,7 @@ import { planRollback, rollbackInput } from "./settings-store";
  * approved second is refused as stale.
  */
 
-export const recalibrateInput = z.object({ reason: z.string().trim().min(3, "Say why, for the approvers").max(2000) });
+export const recalibrateInput = z.object({ reason: requestReason });
 
 export type SettingsProposal =
   | { status: "unchanged"; requestId: null; feedbackUsed: number }
