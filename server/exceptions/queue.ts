@@ -149,16 +149,27 @@ export function queueWhere(ctx: Ctx, f: QueueFilters, today: string): SQL {
   if (f.assignee === "me") parts.push(ctx.userId ? sql`e.assignee_id = ${ctx.userId}` : sql`false`);
   else if (f.assignee === "none") parts.push(sql`e.assignee_id is null`);
   else if (f.assignee) parts.push(sql`e.assignee_id = ${f.assignee}`);
-  if (f.age) {
-    const b = AGE_BUCKETS.find((x) => x.key === f.age)!;
-    // Age in days = today − occurred_on, so an age range is a date range (index-friendly).
-    parts.push(sql`e.occurred_on <= ${today}::date - ${b.min}::int`);
-    if (b.max !== null) parts.push(sql`e.occurred_on >= ${today}::date - ${b.max}::int`);
-  }
+  if (f.age) parts.push(...ageRange(f.age, today, "e.occurred_on"));
   // amount_sort is |amount| in ten-thousandths (a bigint, so the comparison can use the index under RLS).
   if (f.min) parts.push(sql`e.amount_sort >= ${money(f.min).times(10_000).toFixed(0)}::bigint`);
   if (f.max) parts.push(sql`e.amount_sort <= ${money(f.max).times(10_000).toFixed(0)}::bigint`);
   return sql.join(parts, sql` and `);
+}
+
+/**
+ * An age bucket as a date range on `column` (age in days = today − the date, so the range can use
+ * an index). The first bucket has no lower bound (a record dated ahead, like a value date, is new)
+ * and the last no upper one, so every date falls in exactly one bucket: the filter shows what the
+ * count counted. `column` is ours, never user text.
+ */
+function ageRange(key: AgeBucket, today: string, column: string): SQL[] {
+  const i = AGE_BUCKETS.findIndex((b) => b.key === key);
+  const b = AGE_BUCKETS[i];
+  const date = sql.raw(column);
+  return [
+    ...(i > 0 ? [sql`${date} <= ${today}::date - ${b.min}::int`] : []),
+    ...(b.max !== null ? [sql`${date} >= ${today}::date - ${b.max}::int`] : []),
+  ];
 }
 
 /** The LIKE pattern of a search term: lower case (search_text is), with LIKE's own characters escaped. */
@@ -258,15 +269,7 @@ export async function queueRows(tx: Db, ctx: Ctx, filters: QueueFilters, o: { to
  * with a filtered sum per bucket: a bucket is a date range, so no label is computed per day row.
  */
 export async function queueCounts(tx: Db, ctx: Ctx, today: string): Promise<QueueCounts> {
-  // Age = today − occurred_on. The first bucket has no lower bound (a record dated ahead, like a
-  // value date, counts as new) and the last no upper one, so every day falls in exactly one.
-  const bucketSums = AGE_BUCKETS.map((b, i) => {
-    const range = [
-      ...(i > 0 ? [sql`occurred_on <= ${today}::date - ${b.min}::int`] : []),
-      ...(b.max !== null ? [sql`occurred_on >= ${today}::date - ${b.max}::int`] : []),
-    ];
-    return sql`coalesce(sum(n) filter (where ${sql.join(range, sql` and `)}), 0)::text as ${sql.raw(`b${i}`)}`;
-  });
+  const bucketSums = AGE_BUCKETS.map((b, i) => sql`coalesce(sum(n) filter (where ${sql.join(ageRange(b.key, today, "occurred_on"), sql` and `)}), 0)::text as ${sql.raw(`b${i}`)}`);
   const rows = await executePrepared<{ status: string; severity: Severity } & Record<string, string>>(tx, sql`
     select status, severity, ${sql.join(bucketSums, sql`, `)}
     from exception_counts where org_id = ${ctx.orgId} and status in ('open', 'snoozed') and n <> 0
