@@ -57,7 +57,7 @@ test("an adjustment of 12,000 needs two approvers; the maker cannot approve it, 
   const second = await asUser(browser, "approver2");
   await second.page.goto(requestUrl);
   await second.page.getByRole("button", { name: "Approve" }).click();
-  await expect(second.page.getByRole("status").filter({ hasText: /Executed: journal entry \d+ is posted/ })).toBeVisible();
+  await expect(second.page.getByRole("status").filter({ hasText: /Executed: Journal entry \d+ is posted/ })).toBeVisible();
   await second.page.reload();
   await expect(second.page.getByTestId("request-status")).toHaveText("executed");
   await second.page.getByRole("link", { name: /journal entry \d+/ }).click();

@@ -53,6 +53,7 @@ describe("four-eyes on manual entries", () => {
     expect(detail.decisions.map((d) => d.decision)).toEqual(["approved", "approved"]);
     expect(detail.trail.map((a) => a.action)).toEqual(["approval.requested", "approval.approved", "approval.approved", "approval.executed"]);
     expect(detail.view.table?.rows).toHaveLength(2);
+    expect(detail.outcome).toEqual({ text: `Journal entry ${second.result!.entryNumber} is posted.`, href: `/ledger/entries/${entry.id}` });
     expect(await failureOf(() => approveRequest(t.db, org.ctx.admin, { requestId: r.requestId, version: 1 }))).toBe("conflict");
   });
 

@@ -6,7 +6,7 @@ import { isUuid } from "@/server/ids";
 import { can, requirePermission, type Ctx } from "@/server/tenancy/context";
 import { executorFor } from "./executors";
 import type { AppliedPolicy } from "./policy";
-import type { ContentView } from "./registry";
+import type { ContentView, Outcome } from "./registry";
 import { expireOverdueRequests } from "./requests";
 
 export const BOXES = ["waiting", "submitted", "decided", "all"] as const;
@@ -53,7 +53,7 @@ export async function countWaiting(db: Db, ctx: Ctx): Promise<number> {
 export type Decision = { approverLabel: string; approverRole: string; decision: string; comment: string; version: number; decidedAt: string; voidedAt: string | null };
 export type RequestDetail = RequestSummary & {
   kindLabel: string; targetKey: string; makerId: string; reason: string; links: { label: string; url: string }[]; contentHash: string;
-  policy: AppliedPolicy; result: Record<string, unknown> | null; view: ContentView; decisions: Decision[];
+  policy: AppliedPolicy; result: Record<string, unknown> | null; outcome: Outcome | null; view: ContentView; decisions: Decision[];
   trail: { seq: number; at: string; actorLabel: string; action: string; data: Record<string, unknown> }[];
   /** What this person may do with it now. */
   canDecide: boolean; isMaker: boolean;
@@ -84,6 +84,7 @@ export async function getRequest(db: Db, ctx: Ctx, id: string): Promise<RequestD
     return {
       ...rest,
       kindLabel: ex.label,
+      outcome: q.status === "executed" && q.result ? ex.outcome(q.result, content) : null,
       view: await ex.present(tx, ctx, content),
       decisions: [...decisions],
       trail: [...trail],

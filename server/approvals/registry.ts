@@ -22,6 +22,9 @@ export type Described = {
   summary: string;
 };
 
+/** What an executed request did, as the request page links it (the entry posted, the rule in effect). */
+export type Outcome = { text: string; href: string };
+
 export type RequestRef = { id: string; makerId: string; makerLabel: string; targetKey: string; version: number };
 
 /**
@@ -44,6 +47,8 @@ export type Executor<C = unknown> = {
   check(tx: Db, ctx: Ctx, content: C): Promise<void>;
   /** Runs the action. `ctx` acts for the approval (role system, the final approver as user). */
   execute(tx: Db, ctx: Ctx, content: C, request: RequestRef): Promise<Record<string, unknown>>;
+  /** Reads the stored result of `execute` back as a sentence and a link. */
+  outcome(result: Record<string, unknown>, content: C): Outcome;
   /** The content as people read it (account names, not ids). */
   present(tx: Db, ctx: Ctx, content: C): Promise<ContentView>;
   /** After a rejection or withdrawal, in the same transaction (e.g. nothing; a draft stays editable). */

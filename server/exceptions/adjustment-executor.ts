@@ -5,7 +5,7 @@ import { AppError, notFound } from "@/server/errors";
 import { postJournalEntry } from "@/server/ledger/post-journal-entries";
 import { isoDate, journalLineInput } from "@/server/ledger/schemas";
 import { assertPeriodOpen } from "@/server/period-close/open-period";
-import { dryRunPosting, manualJournal } from "@/server/approvals/executors/manual-journal";
+import { dryRunPosting, manualJournal, postedEntry } from "@/server/approvals/executors/manual-journal";
 import type { Executor } from "@/server/approvals/registry";
 import type { Ctx } from "@/server/tenancy/context";
 import { RESOLUTIONS } from "./kinds";
@@ -59,6 +59,7 @@ export const exceptionAdjustment: Executor<AdjustmentContent> = {
     const d = await manualJournal.describe(tx, ctx, asJournal(c));
     return { ...d, summary: `${RESOLUTIONS[c.resolution]}: ${d.summary}` };
   },
+  outcome: (r) => ({ ...postedEntry(r, "Journal entry"), text: `Journal entry ${String(r.entryNumber)} is posted and the exception is resolved.` }),
   async present(tx, ctx, c) {
     const view = await manualJournal.present(tx, ctx, asJournal(c));
     const [e] = await tx.execute<{ title: string }>(sql`select title from exceptions where org_id = ${ctx.orgId} and id = ${c.exceptionId}`);

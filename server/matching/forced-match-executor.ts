@@ -88,6 +88,7 @@ export const forcedMatch: Executor<ForcedMatchContent> = {
       summary: `Match ${c.left.length} ↔ ${c.right.length} record(s) on ${source?.name ?? "a source"} with a difference of ${formatMoney(c.difference, c.currency)} ${c.currency} (tolerance ${formatMoney(c.tolerance, c.currency)})`,
     };
   },
+  outcome: (_r, c) => ({ text: `The records are matched with a difference of ${formatMoney(c.difference, c.currency)} ${c.currency}.`, href: "/matches" }),
   async present(tx, ctx, c) {
     const ct = [...c.left, ...c.right].filter((r) => r.key.startsWith("ct:")).map((r) => r.key.slice(3));
     const jl = c.right.filter((r) => r.key.startsWith("jl:")).map((r) => r.key.slice(3));

@@ -82,6 +82,7 @@ describe("manual matches outside the tolerance", () => {
     expect(await exceptionOf(fees)).toEqual({ status: "resolved", resolution: "matched_manually", resolved_by: org.ctx.admin.userId });
     const audit = await rowsInOrg<{ data: { approvalId?: string } }>(t.db, org, sql`select data from audit_log where action = 'matching.match.manual' and entity_id = ${matchId}`);
     expect(audit.map((a) => a.data.approvalId)).toEqual([r.requestId]);
+    expect((await getRequest(t.db, org.ctx.viewer, r.requestId)).outcome).toEqual({ text: "The records are matched with a difference of -26.90 EUR.", href: "/matches" });
   });
 
   it("if a record was matched meanwhile, the approval fails with the reason and nothing changes", async () => {

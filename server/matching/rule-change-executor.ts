@@ -91,6 +91,11 @@ export const matchingRuleChange: Executor<RuleChangeContent> = {
       : `Reorder ${c.after.length} matching rules`;
     return { entityId: null, effectiveDate: null, amount: null, currency: null, summary };
   },
+  outcome: (_r, c) => ({
+    text: c.op === "create" ? `Rule ${c.rule.name} is in effect.` : c.op === "update" ? `The new version of rule ${c.rule.name} is in effect.`
+      : c.op === "enable" ? `Rule ${c.name} is ${c.enabled ? "enabled" : "disabled"}.` : "The new rule order is in effect.",
+    href: "/matches/rules",
+  }),
   async present(tx, ctx, c): Promise<ContentView> {
     if (c.op === "reorder") {
       const names = await ruleNames(tx, ctx, c.after);

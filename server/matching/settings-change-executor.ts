@@ -91,6 +91,7 @@ export const matchingSettingsChange: Executor<SettingsChangeContent> = {
       : `Recalibrate the matching settings (v${c.baseVersion} → v${to}): ${c.steps.map((s) => STEP_WORDS[s.kind]).join(" and ")}`;
     return { entityId: null, effectiveDate: null, amount: null, currency: null, summary };
   },
+  outcome: (r) => ({ text: `Matching settings version ${String(r.version)} are in effect.`, href: "/matches/settings" }),
   async present(_tx, _ctx, c) {
     const after = c.steps[c.steps.length - 1].after;
     return {

@@ -95,6 +95,7 @@ export const periodReopen: Executor<PeriodReopenContent> = {
     const p = await loadPeriod(tx, ctx, c.periodId);
     return { entityId: p.entityId, effectiveDate: null, amount: null, currency: null, summary: `Reopen period ${p.name} of ${p.entityName}: ${c.reason}` };
   },
+  outcome: (r) => ({ text: `Period ${String(r.name)} is open again.`, href: `/periods/${String(r.periodId)}` }),
   async present(tx, ctx, c) {
     const p = await loadPeriod(tx, ctx, c.periodId);
     return { fields: [{ label: "Period", value: `${p.name} (${p.startsOn} – ${p.endsOn}) of ${p.entityName}` }, { label: "Now", value: p.status }, { label: "Closed by", value: p.closedByName ?? "—" }, { label: "Reason", value: c.reason }] };

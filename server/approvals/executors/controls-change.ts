@@ -76,6 +76,7 @@ export const controlsChange: Executor<ControlsChangeContent> = {
     }
     return { entityId: null, effectiveDate: null, amount: null, currency: null, summary: parts.join(" · ") };
   },
+  outcome: () => ({ text: "The new controls are in effect.", href: "/settings/controls" }),
   async present(tx, ctx, c) {
     const diff: Diff[] = [];
     if (c.policy) {

@@ -8,7 +8,7 @@ import { reverseJournalEntry } from "@/server/ledger/reverse-journal-entry";
 import { journalEntryInput, isoDate } from "@/server/ledger/schemas";
 import { assertPeriodOpen } from "@/server/period-close/open-period";
 import type { Ctx } from "@/server/tenancy/context";
-import type { Executor } from "../registry";
+import type { Executor, Outcome } from "../registry";
 
 export const manualJournalContent = journalEntryInput.omit({ idempotencyKey: true, source: true }).extend({
   /** The draft this entry was submitted from; it is marked posted with the entry. */
@@ -56,6 +56,7 @@ export const manualJournal: Executor<ManualJournalContent> = {
     const amount = roundTo(debits, cur).toFixed();
     return { entityId: c.entityId, effectiveDate: c.entryDate, amount, currency: cur, summary: `${c.description} — ${formatMoney(amount, cur)} ${cur} on ${c.entryDate} (${entity.name})` };
   },
+  outcome: (r) => postedEntry(r, "Journal entry"),
   async present(tx, ctx, c) {
     const [entity] = await tx.execute<{ name: string; functional_currency: string }>(sql`select name, functional_currency from entities where org_id = ${ctx.orgId} and id = ${c.entityId}`);
     const names = await accountNames(tx, ctx, c.lines.map((l) => l.accountId));
@@ -131,6 +132,7 @@ export const journalReversal: Executor<JournalReversalContent> = {
     const e = await loadEntry(tx, ctx, c.entryId);
     return { entityId: e.entity_id, effectiveDate: c.reversalDate, amount: e.total, currency: e.currency, summary: `Reverse entry ${e.entry_number} (${e.description}) — ${formatMoney(e.total, e.currency)} ${e.currency} on ${c.reversalDate}` };
   },
+  outcome: (r) => postedEntry(r, "Reversing entry"),
   async present(tx, ctx, c) {
     const e = await loadEntry(tx, ctx, c.entryId);
     const lines = await tx.execute<{ account: string; amount: string; currency: string; memo: string | null }>(sql`
@@ -163,3 +165,8 @@ export const journalReversal: Executor<JournalReversalContent> = {
     return { entryId: r.entryId, entryNumber: r.entryNumber };
   },
 };
+
+/** The outcome of an executor that posts one entry: its number, linked to the entry. */
+export function postedEntry(result: Record<string, unknown>, what: string): Outcome {
+  return { text: `${what} ${String(result.entryNumber)} is posted.`, href: `/ledger/entries/${String(result.entryId)}` };
+}

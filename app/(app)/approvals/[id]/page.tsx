@@ -14,7 +14,6 @@ export default async function ApprovalRequestPage({ params }: { params: Promise<
   const { id } = await params;
   const r = await orNotFound(getRequest(db(), ctx, id));
   const tier = r.policy.tier;
-  const entryId = typeof r.result?.entryId === "string" ? r.result.entryId : null;
   return (
     <>
       <h1>{r.kindLabel}</h1>
@@ -22,7 +21,7 @@ export default async function ApprovalRequestPage({ params }: { params: Promise<
         <span>{r.summary}</span>
         <span className={`badge ${r.status === "executed" ? "ok" : r.status === "pending" ? "" : "bad"}`} data-testid="request-status">{r.status}</span>
       </p>
-      {r.status === "executed" && entryId && <p role="status" className="alert ok">Executed: <Link href={`/ledger/entries/${entryId}`}>journal entry {String(r.result?.entryNumber ?? "")}</Link> is posted.</p>}
+      {r.outcome && <p role="status" className="alert ok">Executed: <Link href={r.outcome.href}>{r.outcome.text}</Link></p>}
       <dl className="panel">
         <dt>Maker</dt><dd>{r.makerLabel}</dd>
         <dt>Reason</dt><dd>{r.reason}</dd>
