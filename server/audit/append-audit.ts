@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
+import { executePrepared } from "@/server/db/prepared";
 import type { Ctx } from "@/server/tenancy/context";
 import { auditHash, GENESIS_HASH } from "./chain";
 
@@ -15,7 +16,7 @@ export type AuditEvent = {
  * related rows take it first so their own sequences (entry numbers) are allocated under it too.
  */
 export async function lockOrgChain(tx: Db, orgId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('tieout.audit:' || ${orgId}, 0))`);
+  await executePrepared(tx, sql`select pg_advisory_xact_lock(hashtextextended('tieout.audit:' || ${orgId}, 0))`);
 }
 
 /**
@@ -33,7 +34,7 @@ export type AuditRow = { seq: number; action: string; entityType: string; entity
 
 /** The last link of the organisation's chain; read it under lockOrgChain. */
 export async function chainHead(tx: Db, orgId: string): Promise<ChainHead> {
-  const head = await tx.execute<{ seq: string; hash: string }>(sql`select seq, hash from audit_log where org_id = ${orgId} order by seq desc limit 1`);
+  const head = await executePrepared<{ seq: string; hash: string }>(tx, sql`select seq, hash from audit_log where org_id = ${orgId} order by seq desc limit 1`);
   return head.length ? { seq: Number(head[0].seq), hash: head[0].hash } : { seq: 0, hash: GENESIS_HASH };
 }
 
@@ -57,7 +58,7 @@ export function auditRows(ctx: Ctx, events: AuditEvent[], head: ChainHead, at = 
 
 /** One INSERT for the rows; the organisation, time and actor are the same for all of them. */
 export function insertAuditRows(tx: Db, ctx: Ctx, rows: AuditRow[] & { at: Date }) {
-  return tx.execute(sql`
+  return executePrepared(tx, sql`
     insert into audit_log (org_id, seq, at, actor_user_id, actor_label, action, entity_type, entity_id, data, prev_hash, hash)
     select ${ctx.orgId}::uuid, seq, ${rows.at.toISOString()}::timestamptz, ${ctx.userId}::uuid, ${ctx.actorLabel}::text, action, "entityType", "entityId", data, "prevHash", hash
     from json_to_recordset(${JSON.stringify(rows)}::json) as r(seq bigint, action text, "entityType" text, "entityId" text, data jsonb, "prevHash" text, hash text)

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
+import { executePrepared } from "@/server/db/prepared";
 import { inOrg } from "@/server/db/tenant";
 import { AppError, fieldErrorsOf, fromDbError } from "@/server/errors";
 import { auditRows, chainHead, insertAuditRows, lockOrgChain } from "@/server/audit/append-audit";
@@ -61,10 +62,10 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
         loadEntities(tx, ctx.orgId, entityIds),
         loadAccounts(tx, ctx.orgId, parsed.flatMap((p) => p.lines.map((l) => l.accountId))),
         loadPeriods(tx, ctx.orgId, parsed),
-        tx.execute<{ id: string; idempotency_key: string; content_hash: string; entry_number: string }>(sql`
+        executePrepared<{ id: string; idempotency_key: string; content_hash: string; entry_number: string }>(tx, sql`
           select id, idempotency_key, content_hash, entry_number from journal_entries
           where org_id = ${ctx.orgId} and idempotency_key in (select unnest(${pgTextArray(keys)}::text[]))`),
-        tx.execute<{ entity_id: string; last_number: string }>(sql`
+        executePrepared<{ entity_id: string; last_number: string }>(tx, sql`
           select entity_id, last_number from entry_sequences where org_id = ${ctx.orgId} and entity_id in (select unnest(${pgTextArray(entityIds)}::uuid[]))`),
         chainHead(tx, ctx.orgId),
       ]);
@@ -111,7 +112,7 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
           writes.push(p);
           return p;
         };
-        const counted = send(tx.execute<{ entity_id: string; last_number: string }>(sql`
+        const counted = send(executePrepared<{ entity_id: string; last_number: string }>(tx, sql`
           insert into entry_sequences (org_id, entity_id, last_number)
           select ${ctx.orgId}::uuid, e, n from unnest(${pgTextArray(freshEntities)}::uuid[], ${`{${used.join(",")}}`}::bigint[]) as u(e, n)
           on conflict (entity_id) do update set last_number = entry_sequences.last_number + excluded.last_number
@@ -120,7 +121,7 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
           id: p.id, entity_id: p.entityId, entry_number: numbers.get(p.id)!, entry_date: p.entryDate, description: p.description,
           idempotency_key: p.idempotencyKey, content_hash: p.contentHash, reverses_entry_id: p.reversesEntryId, source: p.source,
         }));
-        send(tx.execute(sql`
+        send(executePrepared(tx, sql`
           insert into journal_entries (id, org_id, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, posted_by, posted_by_label)
           select id, ${ctx.orgId}::uuid, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, ${ctx.userId}::uuid, ${ctx.actorLabel}::text
           from json_to_recordset(${JSON.stringify(entryRows)}::json) as r(
@@ -128,7 +129,7 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
             content_hash text, reverses_entry_id uuid, source text)`));
         await yieldToIo();
         const lines = lineArrays(fresh);
-        send(tx.execute(sql`
+        send(executePrepared(tx, sql`
           insert into journal_lines (org_id, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, dimensions)
           select ${ctx.orgId}::uuid, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, coalesce(dimensions, '{}'::jsonb)
           from unnest(${lines.entryId}::uuid[], ${lines.lineNo}::int[], ${lines.entityId}::uuid[], ${lines.accountId}::uuid[], ${lines.entryDate}::date[],
@@ -250,13 +251,13 @@ function prepareEntry(
 }
 
 async function loadEntities(tx: Db, orgId: string, ids: string[]) {
-  const rows = await tx.execute<EntityRow>(sql`
+  const rows = await executePrepared<EntityRow>(tx, sql`
     select id, name, functional_currency from entities where org_id = ${orgId} and id in (select unnest(${pgTextArray([...new Set(ids)])}::uuid[]))`);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
 async function loadAccounts(tx: Db, orgId: string, ids: string[]) {
-  const rows = await tx.execute<AccountRow>(sql`
+  const rows = await executePrepared<AccountRow>(tx, sql`
     select id, entity_id, code, currency, is_active from accounts where org_id = ${orgId} and id in (select unnest(${pgTextArray([...new Set(ids)])}::uuid[]))`);
   return new Map(rows.map((r) => [r.id, r]));
 }
@@ -266,7 +267,7 @@ type PeriodRow = { entity_id: string; d: string; name: string | null; status: st
 /** The periods covering each (entity, date) of the batch, for readable refusals; the database re-checks. */
 function loadPeriods(tx: Db, orgId: string, entries: { entityId: string; entryDate: string }[]) {
   const pairs = [...new Set(entries.map((e) => `${e.entityId}|${e.entryDate}`))].map((s) => s.split("|"));
-  return tx.execute<PeriodRow>(sql`
+  return executePrepared<PeriodRow>(tx, sql`
     select q.entity_id, q.d::text as d, p.name, p.status
     from json_to_recordset(${JSON.stringify(pairs.map(([entity_id, d]) => ({ entity_id, d })))}::json) as q(entity_id uuid, d date)
     left join fiscal_periods p on p.org_id = ${orgId} and p.entity_id = q.entity_id and q.d between p.starts_on and p.ends_on`);
