@@ -134,3 +134,26 @@ test("the reconciliation overview shows statement against ledger, and the differ
   expect(lines).toBe(cents((await page.getByTestId("group-statement_only").locator("td").last().textContent())!));
   await context.close();
 });
+
+test("the KPI page draws its four charts with labels and tables, and counts the unresolved exceptions the queue counts", async ({ browser }) => {
+  const { page, context } = await asUser(browser, "viewer");
+  await page.goto("/exceptions");
+  const open = Number((await page.getByText(/^Open [\d,]+$/).textContent())!.replace(/\D/g, ""));
+  const snoozed = Number((await page.getByRole("button", { name: /^snoozed / }).textContent())!.replace(/\D/g, ""));
+  expect(open).toBeGreaterThan(0);
+
+  await page.goto("/kpis");
+  // Every chart is an image with a label that says what it shows, and has its table one click away.
+  const charts = page.locator("figure.chart");
+  await expect(charts).toHaveCount(4);
+  for (const chart of await charts.all()) await expect(chart.locator("div[role=img]")).toHaveAttribute("aria-label", /.{40,}/);
+  const age = page.getByTestId("chart-exceptions-age");
+  await expect(age.locator("div[role=img]")).toHaveAttribute("aria-label", new RegExp(`^Stacked bar chart of ${open + snoozed} unresolved exceptions by age in days \\(0–7, 8–30, 31–60, 61\\+\\)`));
+  await age.getByText("Show as table").click();
+  const table = age.getByRole("table", { name: "Unresolved exceptions by severity and age" });
+  await expect(table.locator("thead th")).toHaveText(["Severity", "0–7 days", "8–30 days", "31–60 days", "61+ days", "Total"]);
+  let total = 0;
+  for (const row of await table.locator("tbody tr").all()) total += Number(await row.locator("td").last().textContent());
+  expect(total).toBe(open + snoozed);
+  await context.close();
+});

@@ -19,10 +19,10 @@ export type Severity = (typeof SEVERITIES)[number];
 
 /** Age = days since the record's date (occurred_on). The last bucket is open-ended. */
 export const AGE_BUCKETS = [
-  { key: "0-7", label: "0–7 days", min: 0, max: 7 },
-  { key: "8-30", label: "8–30 days", min: 8, max: 30 },
-  { key: "31-60", label: "31–60 days", min: 31, max: 60 },
-  { key: "61+", label: "61+ days", min: 61, max: null },
+  { key: "0-7", short: "0–7", label: "0–7 days", min: 0, max: 7 },
+  { key: "8-30", short: "8–30", label: "8–30 days", min: 8, max: 30 },
+  { key: "31-60", short: "31–60", label: "31–60 days", min: 31, max: 60 },
+  { key: "61+", short: "61+", label: "61+ days", min: 61, max: null },
 ] as const;
 export type AgeBucket = (typeof AGE_BUCKETS)[number]["key"];
 

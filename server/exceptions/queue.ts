@@ -263,17 +263,26 @@ export async function queueRows(tx: Db, ctx: Ctx, filters: QueueFilters, o: { to
   };
 }
 
+export type CountsRow = { status: "open" | "snoozed"; severity: Severity; byAge: Record<AgeBucket, number> };
+
 /**
- * Counts of open exceptions per severity × age bucket, and how many are snoozed: a sum over
- * exception_counts (one row per day, status and severity). One output row per status × severity
- * with a filtered sum per bucket: a bucket is a date range, so no label is computed per day row.
+ * Unresolved exceptions per status × severity × age bucket on `day`: a sum over exception_counts
+ * (one row per day, status and severity, kept by triggers), never a count over the exceptions.
+ * One output row per status × severity with a filtered sum per bucket: a bucket is a date range
+ * (ageRange, the queue's age filter), so no label is computed per day row. The queue's counts and
+ * the KPI page's chart both read this.
  */
-export async function queueCounts(tx: Db, ctx: Ctx, today: string): Promise<QueueCounts> {
-  const bucketSums = AGE_BUCKETS.map((b, i) => sql`coalesce(sum(n) filter (where ${sql.join(ageRange(b.key, today, "occurred_on"), sql` and `)}), 0)::text as ${sql.raw(`b${i}`)}`);
-  const rows = await executePrepared<{ status: string; severity: Severity } & Record<string, string>>(tx, sql`
+export async function unresolvedCounts(tx: Db, ctx: Ctx, day: string): Promise<CountsRow[]> {
+  const bucketSums = AGE_BUCKETS.map((b, i) => sql`coalesce(sum(n) filter (where ${sql.join(ageRange(b.key, day, "occurred_on"), sql` and `)}), 0)::text as ${sql.raw(`b${i}`)}`);
+  const rows = await executePrepared<{ status: CountsRow["status"]; severity: Severity } & Record<string, string>>(tx, sql`
     select status, severity, ${sql.join(bucketSums, sql`, `)}
     from exception_counts where org_id = ${ctx.orgId} and status in ('open', 'snoozed') and n <> 0
     group by 1, 2`);
+  return rows.map((r) => ({ status: r.status, severity: r.severity, byAge: Object.fromEntries(AGE_BUCKETS.map((b, i) => [b.key, Number(r[`b${i}`])])) as Record<AgeBucket, number> }));
+}
+
+/** The queue's counts: open exceptions per severity, age bucket and both, and how many are snoozed. */
+export async function queueCounts(tx: Db, ctx: Ctx, today: string): Promise<QueueCounts> {
   const zeroBuckets = () => Object.fromEntries(AGE_BUCKETS.map((b) => [b.key, 0])) as Record<AgeBucket, number>;
   const counts: QueueCounts = {
     bySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
@@ -282,18 +291,18 @@ export async function queueCounts(tx: Db, ctx: Ctx, today: string): Promise<Queu
     open: 0,
     snoozed: 0,
   };
-  for (const r of rows) {
-    AGE_BUCKETS.forEach((b, i) => {
-      const n = Number(r[`b${i}`]);
+  for (const r of await unresolvedCounts(tx, ctx, today)) {
+    for (const b of AGE_BUCKETS) {
+      const n = r.byAge[b.key];
       if (r.status === "snoozed") {
         counts.snoozed += n;
-        return;
+        continue;
       }
       counts.open += n;
       counts.bySeverity[r.severity] += n;
       counts.byAge[b.key] += n;
       counts.grid[r.severity][b.key] += n;
-    });
+    }
   }
   return counts;
 }

@@ -48,10 +48,10 @@ describe("reconciliation KPIs", () => {
   it("unresolved exceptions by severity and age bucket, resolved ones left out", async () => {
     const k = await reconciliationKpis(t.db, org.ctx.viewer, { asOf: "2026-04-10" });
     expect(k.exceptionsByAge).toEqual([
-      { severity: "critical", counts: { "0–7": 1, "8–30": 0, "31–60": 0, "61+": 0 }, total: 1 },
-      { severity: "high", counts: { "0–7": 0, "8–30": 1, "31–60": 0, "61+": 0 }, total: 1 },
-      { severity: "medium", counts: { "0–7": 0, "8–30": 0, "31–60": 0, "61+": 1 }, total: 1 },
-      { severity: "low", counts: { "0–7": 0, "8–30": 1, "31–60": 0, "61+": 0 }, total: 1 },
+      { severity: "critical", counts: { "0-7": 1, "8-30": 0, "31-60": 0, "61+": 0 }, total: 1 },
+      { severity: "high", counts: { "0-7": 0, "8-30": 1, "31-60": 0, "61+": 0 }, total: 1 },
+      { severity: "medium", counts: { "0-7": 0, "8-30": 0, "31-60": 0, "61+": 1 }, total: 1 },
+      { severity: "low", counts: { "0-7": 0, "8-30": 1, "31-60": 0, "61+": 0 }, total: 1 },
     ]);
   });
 

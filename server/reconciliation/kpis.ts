@@ -4,6 +4,8 @@ import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import { isoDate } from "@/server/ledger/schemas";
 import { money } from "@/server/money";
+import { AGE_BUCKETS, SEVERITIES, type AgeBucket, type Severity } from "@/server/exceptions/kinds";
+import { unresolvedCounts } from "@/server/exceptions/queue";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { parse, reconciliationOverview } from "./overview";
 
@@ -15,10 +17,6 @@ import { parse, reconciliationOverview } from "./overview";
 
 export const kpisInput = z.object({ asOf: isoDate, weeks: z.number().int().min(1).max(52).default(12) });
 
-export const AGE_BUCKETS = ["0–7", "8–30", "31–60", "61+"] as const;
-export type AgeBucket = (typeof AGE_BUCKETS)[number];
-export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 export type MatchRateWeek = {
   /** The Monday the week starts (UTC). */
@@ -53,7 +51,7 @@ export async function reconciliationKpis(db: Db, ctx: Ctx, raw: z.input<typeof k
   const { asOf, weeks } = parse(kpisInput, raw);
   const [matchRate, exceptionsByAge, timeToResolve] = await inOrg(db, ctx, async (tx) => [
     await matchRateByWeek(tx, ctx.orgId, asOf, weeks),
-    await exceptionsBySeverityAndAge(tx, ctx.orgId, asOf),
+    await exceptionsBySeverityAndAge(tx, ctx, asOf),
     await timeToResolveByWeek(tx, ctx.orgId, asOf, weeks),
   ] as const);
   const overview = await reconciliationOverview(db, ctx, { asOf });
@@ -91,21 +89,13 @@ async function matchRateByWeek(tx: Db, orgId: string, asOf: string, weeks: numbe
 
 /**
  * Unresolved (open or snoozed) exceptions by severity and age at `asOf`, counted from the day the
- * record happened. Read from exception_counts, which triggers keep per status, severity and day:
- * a sum over a few hundred rows, never a count over the exceptions themselves. Exceptions dated
- * after `asOf` count as age 0.
+ * record happened, with the queue's buckets. Exceptions dated after `asOf` count as new.
  */
-async function exceptionsBySeverityAndAge(tx: Db, orgId: string, asOf: string): Promise<ExceptionAgeRow[]> {
-  const rows = await tx.execute<{ severity: Severity; bucket: AgeBucket; n: number }>(sql`
-    select severity,
-           case when ${asOf}::date - occurred_on <= 7 then '0–7' when ${asOf}::date - occurred_on <= 30 then '8–30'
-                when ${asOf}::date - occurred_on <= 60 then '31–60' else '61+' end as bucket,
-           sum(n)::int as n
-    from exception_counts where org_id = ${orgId} and status in ('open', 'snoozed') and n <> 0
-    group by 1, 2`);
+async function exceptionsBySeverityAndAge(tx: Db, ctx: Ctx, asOf: string): Promise<ExceptionAgeRow[]> {
+  const rows = await unresolvedCounts(tx, ctx, asOf);
   return SEVERITIES.map((severity) => {
-    const counts = Object.fromEntries(AGE_BUCKETS.map((b) => [b, rows.find((r) => r.severity === severity && r.bucket === b)?.n ?? 0])) as Record<AgeBucket, number>;
-    return { severity, counts, total: AGE_BUCKETS.reduce((t, b) => t + counts[b], 0) };
+    const counts = Object.fromEntries(AGE_BUCKETS.map((b) => [b.key, rows.filter((r) => r.severity === severity).reduce((n, r) => n + r.byAge[b.key], 0)])) as Record<AgeBucket, number>;
+    return { severity, counts, total: AGE_BUCKETS.reduce((t, b) => t + counts[b.key], 0) };
   });
 }
 

@@ -6,7 +6,7 @@ import { ExceptionsAgeChart } from "@/components/kpis/exceptions-age-chart";
 import { MatchRateChart } from "@/components/kpis/match-rate-chart";
 import { TimeToResolveChart } from "@/components/kpis/time-to-resolve-chart";
 import { UnreconciledChart } from "@/components/kpis/unreconciled-chart";
-import { AGE_BUCKETS, reconciliationKpis } from "@/server/reconciliation/kpis";
+import { reconciliationKpis } from "@/server/reconciliation/kpis";
 
 export const metadata: Metadata = { title: "KPIs" };
 
@@ -34,7 +34,7 @@ export default async function KpisPage({ searchParams }: { searchParams: Promise
         <section aria-label="Exceptions by severity and age">
           <h2>Unresolved exceptions by age</h2>
           {open === 0 && <p className="alert ok">No unresolved exceptions. New ones appear when matching leaves a line without a match.</p>}
-          <ExceptionsAgeChart rows={k.exceptionsByAge} buckets={AGE_BUCKETS} asOf={asOf} />
+          <ExceptionsAgeChart rows={k.exceptionsByAge} asOf={asOf} />
         </section>
         <section aria-label="Time to resolve">
           <h2>Time to resolve</h2>
