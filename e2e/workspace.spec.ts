@@ -3,8 +3,9 @@ import { alertOf, asUser, nextActionCall, replayAction } from "./sign-in";
 
 /**
  * The accountant's morning on the demo organisation (seeded with last night's matching run):
- * filter the queue, build a many-to-one match by hand, accept suggestions in bulk, snooze; and a
- * viewer who sees it all and can change nothing, not even with a forged call.
+ * filter the queue, build a many-to-one match by hand, accept suggestions in bulk, snooze, write
+ * off two bank charges in one request; and a viewer who sees it all and can change nothing, not
+ * even with a forged call.
  */
 
 const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
@@ -26,7 +27,7 @@ function nordlicht() {
   return { severity };
 }
 
-test("an accountant filters by severity, matches a deposit many-to-one by hand, accepts suggestions in bulk and snoozes; a viewer changes nothing", async ({ browser }) => {
+test("an accountant filters by severity, matches a deposit many-to-one by hand, accepts suggestions in bulk, snoozes and writes off in bulk; a viewer changes nothing", async ({ browser }) => {
   const { page, context } = await asUser(browser, "accountant");
   const { severity } = nordlicht();
 
@@ -82,6 +83,36 @@ test("an accountant filters by severity, matches a deposit many-to-one by hand, 
   await expect(page.getByRole("button", { name: /^snoozed/ }).locator("strong")).toHaveText(String(snoozedBefore + 1));
   await page.getByLabel("Status").selectOption("snoozed");
   await expect(page.getByRole("link", { name: title, exact: true })).toBeVisible();
+
+  // Write off two of the bank's own lines (charges, interest) dated in one month, in one go: one
+  // request for both, linked from the page, and each row marked as waiting on it. The latest
+  // month's, which no other step touches (the period spec explains the earliest month's).
+  await page.goto("/exceptions?q=deutsche+bank+ag");
+  const bankRows = page.getByTestId("exception-row");
+  await expect(bankRows.first()).toBeVisible();
+  const byMonth = new Map<string, string[]>();
+  for (const t of await bankRows.getByRole("link").filter({ hasText: /^No match: / }).allTextContents()) {
+    const month = /on (\d{4}-\d{2})-\d{2}/.exec(t)?.[1];
+    if (month) byMonth.set(month, [...(byMonth.get(month) ?? []), t]);
+  }
+  const [, pair] = [...byMonth.entries()].filter(([, ts]) => ts.length >= 2).sort(([a], [b]) => b.localeCompare(a))[0];
+  const picked = pair.slice(0, 2);
+  for (const t of picked) await page.getByRole("checkbox", { name: `Select ${t}`, exact: true }).check();
+  await bulk.getByRole("button", { name: "Write off…" }).click();
+  await bulk.getByLabel("Reason for the write-off").fill("The bank's own charges and interest of the month, below materiality");
+  await bulk.getByRole("button", { name: "Submit write-off for approval" }).click();
+  const filed = page.getByRole("status").filter({ hasText: "2 exceptions sent for approval as one write-off" });
+  await expect(filed).toBeVisible();
+  const requestPath = await filed.getByRole("link", { name: "Open the approval request" }).getAttribute("href");
+  expect(requestPath).toMatch(/^\/approvals\/[0-9a-f-]{36}$/);
+  for (const t of picked) {
+    await expect(bankRows.filter({ has: page.getByRole("link", { name: t, exact: true }) }).getByRole("link", { name: "awaiting approval" })).toHaveAttribute("href", requestPath!);
+  }
+  await page.goto(requestPath!);
+  await expect(page.getByRole("heading", { name: "Bulk write-off of exceptions" })).toBeVisible();
+  const listed = page.getByRole("table", { name: "Exceptions written off" });
+  for (const t of picked) await expect(listed).toContainText(t);
+  await expect(listed.locator("tbody tr")).toHaveCount(3);
 
   // The viewer: the same pages, no checkboxes, no action buttons; the captured action replayed with
   // the viewer's session is refused and changes nothing.

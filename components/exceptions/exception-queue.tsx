@@ -4,7 +4,8 @@ import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-q
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useRef, useState } from "react";
-import { acceptAction, assignAction, explainAction, reopenAction, snoozeAction, wakeAction } from "@/app/(app)/exceptions/actions";
+import { acceptAction, assignAction, explainAction, reopenAction, snoozeAction, wakeAction, writeOffAction } from "@/app/(app)/exceptions/actions";
+import type { SubmitResult } from "@/server/approvals/requests";
 import type { Assignee } from "@/server/exceptions/assignees";
 import { AGE_BUCKETS, EXCEPTION_KINDS, REASON_CODES, SEVERITIES } from "@/server/exceptions/kinds";
 import type { FirstQueuePage, QueuePage, QueueRow } from "@/server/exceptions/queue";
@@ -13,6 +14,10 @@ import { canonicalSearch } from "./search";
 import { failureText } from "./failure-text";
 
 type Result = ActionResult<unknown>;
+/** What the page says after an action: a sentence, and where to follow it up (the approval request filed). */
+type Notice = { kind: "ok" | "error"; text: string; link?: { href: string; label: string } };
+/** A fixed sentence, or one read off what the action returned. */
+type Label = string | ((data: unknown) => Omit<Notice, "kind">);
 
 const SORTS = { priority: "Worst first", amount: "Largest amount", oldest: "Oldest first", newest: "Newest first" };
 const KEYS: [string, string][] = [
@@ -54,7 +59,7 @@ export function ExceptionQueue(props: {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [cursor, setCursor] = useState(0);
   const [help, setHelp] = useState(false);
-  const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
   const searchBox = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
   useEffect(() => { setSelected(new Set()); setCursor(0); }, [search]);
@@ -66,11 +71,11 @@ export function ExceptionQueue(props: {
     window.history.pushState(null, "", `/exceptions${p.size ? `?${canonicalSearch(p.entries())}` : ""}`);
   };
 
-  const run = async (label: string, fn: () => Promise<Result>) => {
+  const run = async (label: Label, fn: () => Promise<Result>) => {
     setNotice(null);
     const r = await fn();
     if (r.ok) {
-      setNotice({ kind: "ok", text: label });
+      setNotice({ kind: "ok", ...(typeof label === "string" ? { text: label } : label(r.data)) });
       setSelected(new Set());
       await client.invalidateQueries({ queryKey: ["exceptions"] });
     } else {
@@ -78,7 +83,7 @@ export function ExceptionQueue(props: {
     }
     return r;
   };
-  const bulk = useMutation({ mutationFn: (x: { label: string; fn: () => Promise<Result> }) => run(x.label, x.fn) });
+  const bulk = useMutation({ mutationFn: (x: { label: Label; fn: () => Promise<Result> }) => run(x.label, x.fn) });
 
   const ids = [...selected];
   const current: QueueRow | undefined = rows[cursor];
@@ -191,7 +196,11 @@ export function ExceptionQueue(props: {
           clear={() => setSelected(new Set())}
         />
       )}
-      {notice && <p role={notice.kind === "error" ? "alert" : "status"} className={`alert ${notice.kind === "error" ? "error" : "ok"}`}>{notice.text}</p>}
+      {notice && (
+        <p role={notice.kind === "error" ? "alert" : "status"} className={`alert ${notice.kind === "error" ? "error" : "ok"}`}>
+          {notice.text}{notice.link && <> <Link href={notice.link.href}>{notice.link.label}</Link></>}
+        </p>
+      )}
       {query.isError && <p role="alert" className="alert error">{(query.error as Error).message}</p>}
 
       <div className="table-wrap" ref={listRef}>
@@ -211,7 +220,7 @@ export function ExceptionQueue(props: {
                 <td>{r.kindLabel}</td>
                 <td>
                   <Link href={`/exceptions/${r.id}`}>{r.title}</Link>
-                  {r.pendingApproval && <span className="badge" title="An adjustment waits for approval"> awaiting approval</span>}
+                  {r.pendingApproval && <> <Link href={`/approvals/${r.pendingApproval}`} className="badge" title="A write-off or adjustment of it waits for approval">awaiting approval</Link></>}
                   {r.snoozedUntil && <div className="muted">snoozed until {r.snoozedUntil.slice(0, 10)}</div>}
                   {r.resolution && <div className="muted">{r.resolution.replace("_", " ")}</div>}
                 </td>
@@ -246,7 +255,7 @@ export function ExceptionQueue(props: {
 
 function BulkBar(props: {
   ids: string[]; status: string; assignees: Assignee[]; today: string; busy: boolean; canDecide: boolean;
-  act: (label: string, fn: () => Promise<Result>) => void; clear: () => void;
+  act: (label: Label, fn: () => Promise<Result>) => void; clear: () => void;
 }) {
   const { ids, status, assignees, today, busy, canDecide, act, clear } = props;
   const [assignee, setAssignee] = useState("");
@@ -254,7 +263,17 @@ function BulkBar(props: {
   const [until, setUntil] = useState(week);
   const [reason, setReason] = useState<keyof typeof REASON_CODES>("timing_difference");
   const [note, setNote] = useState("");
+  const [writingOff, setWritingOff] = useState(false);
+  const [why, setWhy] = useState("");
   const n = ids.length;
+  const exceptions = `${n} exception${n === 1 ? "" : "s"}`;
+  /** One request for the whole selection; the page links it (or says it posted, where the policy needs no approver). */
+  const writtenOff = (data: unknown): Omit<Notice, "kind"> => {
+    const r = data as SubmitResult;
+    return r.status === "pending"
+      ? { text: `${exceptions} sent for approval as one write-off; each stays open until it is approved.`, link: { href: `/approvals/${r.requestId}`, label: "Open the approval request" } }
+      : { text: `${exceptions} written off.` };
+  };
   return (
     <div className="panel bulk-bar" role="toolbar" aria-label="Bulk actions">
       <strong>{n} selected</strong>
@@ -281,6 +300,21 @@ function BulkBar(props: {
             <input aria-label="Explanation note" placeholder="Note" value={note} onChange={(e) => setNote(e.target.value)} />
             <button type="button" disabled={busy} onClick={() => act(`${n} explained.`, () => explainAction({ ids, reasonCode: reason, note: note || undefined }) as Promise<Result>)}>Explain</button>
           </span>
+          {!writingOff && <button type="button" disabled={busy} onClick={() => setWritingOff(true)}>Write off…</button>}
+          {writingOff && (
+            <form className="row" aria-label="Write off" onSubmit={(e) => {
+              e.preventDefault();
+              act(writtenOff, async () => {
+                const r = (await writeOffAction({ ids, note: why })) as Result;
+                if (r.ok) { setWritingOff(false); setWhy(""); }
+                return r;
+              });
+            }}>
+              <input aria-label="Reason for the write-off" placeholder="Why, for the approvers" value={why} onChange={(e) => setWhy(e.target.value)} required minLength={3} maxLength={500} />
+              <button type="submit" disabled={busy}>Submit write-off for approval</button>
+              <button type="button" className="secondary" onClick={() => setWritingOff(false)}>Cancel</button>
+            </form>
+          )}
           {canDecide && (
             <button type="button" disabled={busy} onClick={() => act(`${n} accepted.`, async () => {
               // One by one: each accept is its own decision (and may fail on its own, e.g. no candidate).

@@ -26,6 +26,8 @@ export const DEFAULT_POLICIES: Record<string, PolicyTier[]> = {
   manual_journal: JOURNAL_TIERS,
   // A write-off or adjustment of an exception is a journal entry: the same tiers by default.
   exception_adjustment: JOURNAL_TIERS,
+  // Many write-offs in one request: the tier is read off the sum of their amounts.
+  exception_write_off_bulk: JOURNAL_TIERS,
   period_reopen: [{ minAmount: "0", approvalsRequired: 1, adminRequired: false }],
   // Matching controls: one other person signs off each. A forced match's tier is read off the
   // difference it accepts (in the source's currency, see forced-match-executor.ts); rule and

@@ -91,6 +91,21 @@ export async function seedDemo(db: Db, opts: { today?: string } = {}): Promise<v
   for (const [i, e] of demoOrg.entities.entries()) books.push(await postDemoBooks(db, demoOrg.orgId, e, today, 1000 + i, 18, { splitDeposit: i === 0 }));
   await postDemoBooks(db, otherOrg.orgId, otherOrg.entities[0], today, 77, 8);
   await importDemoBankStatements(db, demoOrg.orgId, demoOrg.entities[0], books[0], today);
+  await setDemoWriteOffAccount(db, demoOrg.orgId, demoOrg.entities[0]);
+}
+
+/**
+ * The demo group writes off to the GmbH's Bank fees, the account its bank charges already go to,
+ * so an accountant can write off the bank's charges and interest (alone or in bulk) out of the box.
+ * Set as the seed, like the rest of the policy's defaults; a change afterwards goes through approval.
+ */
+async function setDemoWriteOffAccount(db: Db, orgId: string, entity: SeededEntity) {
+  const ctx = systemCtx(orgId, "seed");
+  const writeOffAccountId = entity.accounts.get("6800")!;
+  await inOrg(db, ctx, async (tx) => {
+    await tx.execute(sql`update exception_policies set write_off_account_id = ${writeOffAccountId} where org_id = ${orgId}`);
+    await appendAudit(tx, ctx, [{ action: "exception_policy.seeded", entityType: "exception_policy", entityId: orgId, data: { writeOffAccountId } }]);
+  });
 }
 
 /**

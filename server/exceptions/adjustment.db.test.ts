@@ -9,6 +9,7 @@ import { runMatching } from "@/server/matching/run-matching";
 import { acceptException } from "./accept";
 import { draftAdjustment } from "./adjustment";
 import { getException, listFreeRecords } from "./detail";
+import { listExceptionQueue, queueFilters } from "./queue";
 
 const t = await testDatabase({ max: 4 });
 afterAll(() => t.close());
@@ -44,6 +45,9 @@ describe("writing off an exception", () => {
     expect(waiting.status).toBe("open");
     expect(waiting.pendingApproval?.summary).toMatch(/^Written off: /);
     if (submitted.status !== "pending") throw new Error("expected a pending request");
+    // The queue marks it as waiting on that request too.
+    const queued = await listExceptionQueue(t.db, org.ctx.viewer, queueFilters.parse({ q: "deutsche bank" }));
+    expect(queued.rows.map((r) => [r.id, r.pendingApproval])).toEqual([[fee.id, submitted.requestId]]);
     await approveRequest(t.db, org.ctx.approver, { requestId: submitted.requestId, version: 1 });
 
     const done = await getException(t.db, org.ctx.viewer, fee.id);

@@ -7,6 +7,7 @@ import { AppError } from "@/server/errors";
 import { money } from "@/server/money";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { AGE_BUCKETS, EXCEPTION_KINDS, SEVERITIES, type AgeBucket, type Severity } from "./kinds";
+import { pendingRequestOf } from "./waiting";
 
 /**
  * The exceptions queue: server-side filters, four sort orders and keyset pagination. Every sort
@@ -75,7 +76,9 @@ export type QueueRow = {
   sourceId: string | null; sourceName: string | null; amount: string | null; currency: string | null;
   occurredOn: string; ageDays: number; raisedAt: string; dueAt: string | null; overdue: boolean;
   assigneeId: string | null; assignee: string | null; snoozedUntil: string | null; resolution: string | null;
-  hasCandidate: boolean; matchId: string | null; pendingApproval: string | null;
+  hasCandidate: boolean; matchId: string | null;
+  /** The pending write-off or adjustment request holding it (alone or in a bulk write-off), read live (waiting.ts). */
+  pendingApproval: string | null;
 };
 
 export type QueueCounts = {
@@ -230,12 +233,11 @@ export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: stri
                ${ISO_UTC("e.raised_at")} as raised_at, ${ISO_UTC("e.due_at")} as due_at,
                e.status <> 'resolved' and e.due_at < now() as overdue,
                e.assignee_id, ${ISO_UTC("e.snoozed_until")} as snoozed_until, e.resolution, e.match_id,
-               jsonb_array_length(coalesce(e.details->'nearest', '[]'::jsonb)) > 0 as has_candidate,
-               e.details->>'pendingApproval' as pending_approval
+               jsonb_array_length(coalesce(e.details->'nearest', '[]'::jsonb)) > 0 as has_candidate
         from ${rows}
         order by ${orderBy(sort.order, "e")}
         limit ${o.limit + 1})
-      select page.*, s.name as source_name, u.email as assignee
+      select page.*, s.name as source_name, u.email as assignee, ${pendingRequestOf(ctx.orgId, sql`page.id`)} as pending_approval
       from page left join sources s on s.id = page.source_id left join users u on u.id = page.assignee_id
       order by ${orderBy(sort.order, "page")}`;
 }

@@ -104,7 +104,8 @@ export const manualJournal: Executor<ManualJournalContent> = {
 export const journalReversalContent = z.object({ entryId: z.string().uuid(), reversalDate: isoDate, reason: z.string().trim().min(3).max(500) });
 export type JournalReversalContent = z.output<typeof journalReversalContent>;
 
-async function accountNames(tx: Db, ctx: Ctx, ids: string[]) {
+/** Account labels (code and name) by id, for presenting content; ids that are not uuids are left out. */
+export async function accountNames(tx: Db, ctx: Ctx, ids: string[]) {
   const valid = [...new Set(ids)].filter((id) => /^[0-9a-f-]{36}$/i.test(id));
   if (!valid.length) return new Map<string, string>();
   const rows = await tx.execute<{ id: string; label: string }>(sql`
