@@ -1,14 +1,24 @@
 "use client";
 import type { ActionResult } from "@/app/_lib/action";
 import { useMutation } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { adjustAction, assignAction, explainAction, reopenAction, snoozeAction, wakeAction } from "@/app/(app)/exceptions/actions";
 import type { Assignee } from "@/server/exceptions/assignees";
 import { REASON_CODES } from "@/server/exceptions/kinds";
+import type { SubmitResult } from "@/server/approvals/requests";
 import { failureText } from "./failure-text";
 
 type Result = ActionResult<unknown>;
+
+/** What a successful action did: a write-off or adjustment links the approval request it filed. */
+function submitted(data: unknown) {
+  const r = data as Partial<SubmitResult> | null;
+  if (r?.status === "pending" && r.requestId) return <>Sent for approval: <Link href={`/approvals/${r.requestId}`}>open the request</Link>. The exception stays open until it is approved.</>;
+  if (r?.status === "executed") return "Posted; the exception is resolved.";
+  return "Saved.";
+}
 type Panel = "explain" | "snooze" | "adjust" | "reopen" | null;
 
 /** Everything a person can do with one exception, besides matching: assign, snooze, explain, write off or adjust, reopen. */
@@ -80,7 +90,7 @@ export function ExceptionActions({ exception, assignees, me, accounts, today }: 
         </form>
       )}
       {failed && <p role="alert" className="alert error">{failureText(failed)}</p>}
-      {act.data?.ok && <p role="status" className="alert ok">Saved.</p>}
+      {act.data?.ok && <p role="status" className="alert ok">{submitted(act.data.data)}</p>}
     </section>
   );
 }
