@@ -80,15 +80,16 @@ export async function requestApproval(db: Db, ctx: Ctx, input: SubmitInput): Pro
   const contentHash = hashOf(ex.kind, content);
   return withDbErrors(
     inOrg(db, ctx, async (tx) => {
+      // The pending request first, then whatever the executor's check locks (the exceptions of a
+      // write-off): the order approving takes, so an edit racing an approval waits, never deadlocks.
+      const [pending] = await tx.execute<{ id: string; maker_id: string; content_hash: string; version: number }>(sql`
+        select id, maker_id, content_hash, version from approval_requests
+        where org_id = ${ctx.orgId} and kind = ${ex.kind} and target_key = ${s.targetKey} and status = 'pending' for update`);
       const described = await ex.describe(tx, ctx, content);
       await ex.check(tx, ctx, content);
       const policy = await loadPolicy(tx, ctx.orgId, ex.kind);
       const tier = tierFor(policy.tiers, described.amount);
       const applied: AppliedPolicy = { kind: ex.kind, source: policy.source, tier, amount: described.amount, currency: described.currency, tiers: policy.tiers };
-
-      const [pending] = await tx.execute<{ id: string; maker_id: string; content_hash: string; version: number }>(sql`
-        select id, maker_id, content_hash, version from approval_requests
-        where org_id = ${ctx.orgId} and kind = ${ex.kind} and target_key = ${s.targetKey} and status = 'pending' for update`);
 
       if (tier.approvalsRequired === 0 && !pending) {
         const ref: RequestRef = { id: crypto.randomUUID(), makerId: ctx.userId!, makerLabel: ctx.actorLabel, targetKey: s.targetKey, version: 0 };
