@@ -60,7 +60,7 @@ test("an adjustment of 12,000 needs two approvers; the maker cannot approve it, 
   await expect(second.page.getByRole("status").filter({ hasText: /Executed: Journal entry \d+ is posted/ })).toBeVisible();
   await second.page.reload();
   await expect(second.page.getByTestId("request-status")).toHaveText("executed");
-  await second.page.getByRole("link", { name: /journal entry \d+/ }).click();
+  await second.page.getByRole("link", { name: /Journal entry \d+ is posted/ }).click();
   await expect(second.page).toHaveURL(/\/ledger\/entries\/[0-9a-f-]{36}$/);
   await expect(second.page.getByText(description, { exact: true })).toBeVisible();
   await maker.page.goto("/ledger");
