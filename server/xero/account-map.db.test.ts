@@ -88,10 +88,16 @@ describe("Xero chart-of-accounts mapping", () => {
     });
     expect(audit[1].data).toMatchObject({ xeroCode: "400", before: { code: "400" }, after: null });
 
-    // Xero renames nothing here, but a full sync re-reads every account and runs the code mapping again.
+    // Someone edits these accounts in Xero: the next sync re-writes them and runs the code mapping
+    // over them again (it only sees changed records), which must leave the person's choices alone.
+    sim.clock.advance(60_000);
+    for (const rec of sim.orgs.get(tenant)!.records.Accounts.values()) {
+      if (["200", "400"].includes(rec.body.Code as string)) Object.assign(rec, { updated: sim.clock.now(), body: { ...rec.body, Name: `${rec.body.Name} (edited)` } });
+    }
+    sim.clock.advance(1000);
     await fullSync();
-    expect(await rowByCode("200")).toMatchObject({ account: { id: org.accounts["4000"] }, mappedBy: "Test admin" });
-    expect(await rowByCode("400")).toMatchObject({ account: null, mappedBy: "Test admin" });
+    expect(await rowByCode("200")).toMatchObject({ name: "Sales (edited)", account: { id: org.accounts["4000"] }, mappedBy: "Test admin" });
+    expect(await rowByCode("400")).toMatchObject({ name: "Advertising (edited)", account: null, mappedBy: "Test admin" });
     expect((await listAccountMap(t.db, org.ctx.viewer, connectionId)).counts.mapped).toBe(3);
   });
 
