@@ -58,7 +58,19 @@ test("connect Xero, map a tenant, full sync, incremental sync of changes, discon
   await expect(row.locator("td").nth(3)).toHaveText("3");
   expect(Number(await row.locator("td").nth(4).textContent())).toBeGreaterThanOrEqual(1);
 
+  // The chart of accounts the syncs imported: the demo chart shares no code with Xero's, so
+  // nothing is mapped by code; the admin maps Sales, and the choice is there after a reload.
   await page.goto("/settings/xero");
+  const chart = page.getByRole("table", { name: "Xero accounts of Harbour Road Trading Ltd" });
+  await expect(chart.getByRole("row")).toHaveCount(harbour.counts.Accounts + 1);
+  await expect(page.getByTestId("account-map-counts")).toContainText("0 mapped");
+  const sales = page.getByLabel("Tieout account for 200 Sales");
+  await sales.selectOption({ label: "4000 Subscription revenue" });
+  await expect(page.getByTestId("account-map-counts")).toContainText("1 mapped");
+  await page.reload();
+  await expect(sales.locator("option:checked")).toHaveText("4000 Subscription revenue");
+  await expect(page.getByTestId("xero-account-200")).toContainText("admin@demo.tieout.dev");
+
   page.once("dialog", (d) => void d.accept());
   await page.getByRole("button", { name: "Disconnect Harbour Road Trading Ltd" }).click();
   await expect(orgs.getByText("No Xero organisation is connected.")).toBeVisible();

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { action } from "@/app/_lib/action";
 import { AppError } from "@/server/errors";
+import { setAccountMapping, setAccountMappingInput } from "@/server/xero/account-map";
 import { disconnectXeroTenant, mapTenantInput, mapXeroTenant, startXeroConnect } from "@/server/xero/connections";
 import { xeroRuntime } from "@/server/xero/runtime";
 
@@ -14,3 +15,4 @@ const config = () => {
 export const startConnectAction = action("xero.connect", z.object({}), "xero.manage", (db, ctx) => startXeroConnect(db, ctx, config()));
 export const mapTenantAction = action("xero.map", mapTenantInput, "xero.manage", (db, ctx, input) => mapXeroTenant(db, ctx, input));
 export const disconnectAction = action("xero.disconnect", z.object({ connectionId: z.guid() }), "xero.manage", (db, ctx, input) => disconnectXeroTenant(db, ctx, config(), input.connectionId));
+export const setAccountMappingAction = action("xero.account_map", setAccountMappingInput, "xero.manage", (db, ctx, input) => setAccountMapping(db, ctx, input));

@@ -1,8 +1,10 @@
 import { db } from "@/app/_lib/db";
 import { requireActor } from "@/app/_lib/session";
+import { XeroAccountMapTable } from "@/components/xero-account-map";
 import { XeroConnections } from "@/components/xero-connections";
 import { listAccounts, listEntities } from "@/server/ledger/queries";
 import { can } from "@/server/tenancy/context";
+import { listAccountMap } from "@/server/xero/account-map";
 import { listXeroConnections } from "@/server/xero/connections";
 import { xeroRuntime } from "@/server/xero/runtime";
 
@@ -11,6 +13,7 @@ export default async function XeroSettingsPage({ searchParams }: { searchParams:
   const sp = await searchParams;
   const rt = xeroRuntime();
   const [connections, entities, accounts] = await Promise.all([listXeroConnections(db(), ctx), listEntities(db(), ctx), listAccounts(db(), ctx)]);
+  const maps = await Promise.all(connections.filter((c) => c.entityId).map((c) => listAccountMap(db(), ctx, c.id)));
   return (
     <>
       <h1>Settings — Xero</h1>
@@ -19,6 +22,7 @@ export default async function XeroSettingsPage({ searchParams }: { searchParams:
       {sp.connected && <p role="status" className="alert info">Connected {sp.connected} Xero organisation(s). Map each one to an entity to start syncing.</p>}
       {sp.error && <p role="alert" className="alert">{sp.error.slice(0, 300)}</p>}
       <XeroConnections connections={connections} entities={entities} accounts={accounts} canManage={can(ctx.role, "xero.manage")} />
+      {maps.map((m) => <XeroAccountMapTable key={m.connection.id} map={m} canManage={can(ctx.role, "xero.manage")} />)}
     </>
   );
 }
