@@ -66,6 +66,7 @@ function MapRow({ row, map, canManage }: { row: XeroAccountMapRow; map: XeroAcco
         {unmappedActive && !canManage && <> <span className="badge bad">unmapped</span></>}
       </td>
       <td className="muted" title={row.mappedAt ? new Date(row.mappedAt).toLocaleString() : undefined}>
+        {/* "code" is MAPPED_BY_CODE (server/xero/account-map.ts, a server module this client bundle does not import). */}
         {row.mappedBy === null ? "—" : row.mappedBy === "code" ? "by code (sync)" : row.mappedBy}
       </td>
     </tr>

@@ -17,7 +17,6 @@ import { parse, reconciliationOverview } from "./overview";
 
 export const kpisInput = z.object({ asOf: isoDate, weeks: z.number().int().min(1).max(52).default(12) });
 
-
 export type MatchRateWeek = {
   /** The Monday the week starts (UTC). */
   week: string;

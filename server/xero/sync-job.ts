@@ -9,6 +9,7 @@ import { isUuid } from "@/server/ids";
 import { landRecords } from "@/server/ingest/land-records";
 import type { CanonicalRecord } from "@/server/ingest/parsers/canonical";
 import { requirePermission, systemCtx, type Ctx } from "@/server/tenancy/context";
+import { MAPPED_BY_CODE } from "./account-map";
 import type { XeroConfig } from "./config";
 import { accessTokenFor, type TokenDeps } from "./grant-tokens";
 import type { RateBudget } from "./rate-budget";
@@ -439,7 +440,7 @@ async function mapAccountsByCode(tx: Db, ctx: Ctx, conn: ConnRow, rows: { xero_i
   if (!conn.entity_id || rows.length === 0) return;
   await tx.execute(sql`
     insert into xero_account_map (org_id, connection_id, xero_account_id, account_id, mapped_by)
-    select ${ctx.orgId}, ${conn.id}, x.xero_id, a.id, 'code'
+    select ${ctx.orgId}, ${conn.id}, x.xero_id, a.id, ${MAPPED_BY_CODE}
     from jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ xero_id: r.xero_id, code: r.data.Code ?? null })))}::jsonb) as x(xero_id text, code text)
     left join accounts a on a.org_id = ${ctx.orgId} and a.entity_id = ${conn.entity_id} and a.code = x.code
     on conflict (connection_id, xero_account_id) do nothing`);
