@@ -17,7 +17,7 @@ import { connect } from "@/server/db/client";
 import { DEMO_PASSWORD, DEMO_USERS, isSeeded, seedDemo } from "@/server/demo/seed-demo";
 import { startInlineScheduler } from "@/server/jobs/inline-scheduler";
 import { xeroConfigFromEnv, type XeroEnv } from "@/server/xero/config";
-import { RateBudget } from "@/server/xero/rate-budget";
+import { rateBudgetFor } from "@/server/xero/rate-budget";
 import { queueScheduledSyncs, resumeInterruptedSyncs, runSyncJobDetached } from "@/server/xero/sync-runner";
 
 const nextBin = createRequire(import.meta.url).resolve("next/dist/bin/next");
@@ -163,7 +163,7 @@ async function main() {
   const xeroConfig = xeroConfigFromEnv(env as XeroEnv);
   if (xeroConfig && !process.env.INNGEST_EVENT_KEY && !process.env.INNGEST_DEV) {
     // Without Inngest: resume syncs a previous run left unfinished, and queue an incremental sync of every connection hourly.
-    const deps = { config: xeroConfig, budget: new RateBudget({ ...xeroConfig.limits, timeScale: xeroConfig.timeScale }) };
+    const deps = { config: xeroConfig, budget: rateBudgetFor(appDb.db, xeroConfig) };
     const resumed = await resumeInterruptedSyncs(appDb.db, deps);
     if (resumed.length) console.log(`Resuming ${resumed.length} unfinished Xero sync(s).`);
     xeroTimer = setInterval(() => {

@@ -219,3 +219,42 @@ export const xeroWebhookEvents = pgTable(
   },
   (t) => [uniqueIndex("xero_webhook_events_key").on(t.connectionId, t.eventKey)],
 );
+
+/*
+ * Xero's limits belong to the app (one client id) and to each Xero organisation it calls, not to a
+ * process: the Next server, `npm start`'s runner and every Inngest worker draw from the same
+ * allowance. These three tables hold that shared budget. They carry no organisation's data and
+ * no org_id: the same Xero organisation connected by two Tieout organisations is one budget at
+ * Xero. tieout_app has no grant on them; it reaches them only through the SECURITY DEFINER
+ * functions of migration 0018 (server/xero/rate-budget.ts calls them).
+ */
+
+/** Calls made, per scope (`client/tenant`, or `client/*` for the app as a whole) and time bucket (a sixtieth of the minute window). */
+export const xeroCallWindows = pgTable(
+  "xero_call_windows",
+  {
+    scope: text().notNull(),
+    bucket: bigint({ mode: "number" }).notNull(),
+    calls: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.bucket] })],
+);
+
+/** Calls in flight, one lease each; a lease a crashed process never gave back expires. */
+export const xeroCallLeases = pgTable(
+  "xero_call_leases",
+  {
+    lease: uuid().primaryKey().defaultRandom(),
+    scope: text().notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [index("xero_call_leases_scope_idx").on(t.scope)],
+);
+
+/** Per Xero organisation (and client): the daily count and any Retry-After pause. */
+export const xeroTenantBudgets = pgTable("xero_tenant_budgets", {
+  scope: text().primaryKey(),
+  dayStart: timestamp({ withTimezone: true }).notNull(),
+  dayCalls: integer().notNull(),
+  pausedUntil: timestamp({ withTimezone: true }),
+});

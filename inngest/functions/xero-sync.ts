@@ -22,7 +22,7 @@ export type XeroJobDeps = {
 
 export const defaultXeroJobDeps: XeroJobDeps = {
   db: () => appDb(serverEnv().DATABASE_URL),
-  runSyncStep: (db, orgId, jobId) => runSyncStep(db, orgId, jobId, syncDeps()),
+  runSyncStep: (db, orgId, jobId) => runSyncStep(db, orgId, jobId, syncDeps(db)),
   failSyncJob,
   queueScheduledSyncs,
   dispatchXeroSync,

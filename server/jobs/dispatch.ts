@@ -94,7 +94,8 @@ export function createDispatcher(config: JobsConfig): Dispatcher {
             // A sync takes minutes: it runs detached, its rows are the progress the page polls.
             const { runSyncJobDetached } = await import("@/server/xero/sync-runner");
             const { syncDeps } = await import("@/server/xero/runtime");
-            void runSyncJobDetached(config.db(), event.data.orgId, event.data.jobId, syncDeps());
+            const db = config.db();
+            void runSyncJobDetached(db, event.data.orgId, event.data.jobId, syncDeps(db));
             return { mode: "inline", event: event.name, runs: [] };
           }
           case "tieout/matching.run.requested": {

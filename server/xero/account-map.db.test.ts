@@ -7,7 +7,8 @@ import type { XeroConfig } from "./config";
 import { listAccountMap, setAccountMapping } from "./account-map";
 import { createSyncJob } from "./sync-job";
 import { runSyncJob } from "./sync-runner";
-import { addEntity, budgetFor, connectTenants, simCounts, simulatorAndConfig } from "./xero-test-kit";
+import { addEntity, connectTenants, simCounts, simulatorAndConfig } from "./xero-test-kit";
+import { rateBudgetFor } from "./rate-budget";
 
 /**
  * The chart-of-accounts mapping after a real sync against the simulator: what the sync mapped by
@@ -25,7 +26,7 @@ const ours: Record<string, string> = {};
 
 async function fullSync() {
   const { jobId } = await createSyncJob(t.db, org.ctx.accountant, { connectionId, kind: "full", trigger: "manual" });
-  expect((await runSyncJob(t.db, org.orgId, jobId, { config, budget: budgetFor(config) })).status).toBe("succeeded");
+  expect((await runSyncJob(t.db, org.orgId, jobId, { config, budget: rateBudgetFor(t.db, config) })).status).toBe("succeeded");
 }
 const auditRows = () =>
   rowsInOrg<{ actor_label: string; entity_id: string; data: Record<string, unknown> }>(t.db, org, sql`select actor_label, entity_id, data from audit_log where org_id = ${org.orgId} and action = 'xero.account_mapped' order by seq`);

@@ -9,7 +9,8 @@ import type { XeroConfig } from "./config";
 import { createSyncJob } from "./sync-job";
 import { getSyncJob } from "./sync-queries";
 import { runSyncJob } from "./sync-runner";
-import { budgetFor, connectTenants, heldCounts, simCounts, simLiveMoney, simulatorAndConfig } from "./xero-test-kit";
+import { connectTenants, heldCounts, simCounts, simLiveMoney, simulatorAndConfig } from "./xero-test-kit";
+import { rateBudgetFor } from "./rate-budget";
 
 /**
  * The sync process is killed (SIGKILL) in the middle of a page — its records and canonical lines
@@ -52,7 +53,7 @@ test("killed mid-page, restarted: resumes at the page it was on, 0 duplicates, 0
   expect(bt.pages).toBe(2); // page 3 never committed
   const heldAtCrash = await heldCounts(t.db, org.ctx.admin, connectionId);
 
-  const outcome = await runSyncJob(t.db, org.orgId, jobId, { config, budget: budgetFor(config) });
+  const outcome = await runSyncJob(t.db, org.orgId, jobId, { config, budget: rateBudgetFor(t.db, config) });
   expect(outcome.status).toBe("succeeded");
   const held = await heldCounts(t.db, org.ctx.admin, connectionId);
   const tenantId = sim.tenantIds()[0];

@@ -2,15 +2,16 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { XeroSimulator } from "@/e2e/simulators/xero/server";
 import { createTestOrg, testDatabase, type TestOrg } from "@/test/db";
+import { connect } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
 import type { XeroConfig } from "./config";
 import { accessTokenFor } from "./grant-tokens";
-import { RateBudget } from "./rate-budget";
+import { rateBudgetFor } from "./rate-budget";
 import { createSyncJob } from "./sync-job";
 import { listSyncJobs } from "./sync-queries";
 import { runSyncJob } from "./sync-runner";
 import { XeroApi } from "./xero-client";
-import { addEntity, budgetFor, connectTenants, heldCounts, simCounts, simLiveMoney, simulatorAndConfig } from "./xero-test-kit";
+import { addEntity, connectTenants, heldCounts, simCounts, simLiveMoney, simulatorAndConfig } from "./xero-test-kit";
 
 /**
  * Fault tests against the simulator, each printing its figures. Time is compressed: the simulator
@@ -20,9 +21,9 @@ import { addEntity, budgetFor, connectTenants, heldCounts, simCounts, simLiveMon
  */
 const t = await testDatabase({ max: 12 });
 
-/** Most calls that arrived in any window of `windowMs` (simulated), per tenant. */
-function maxPerWindow(sim: XeroSimulator, tenantId: string, windowMs = 60_000): number {
-  const at = sim.requestLog.filter((r) => r.tenantId === tenantId).map((r) => r.at).sort((a, b) => a - b);
+/** Most calls that arrived in any window of `windowMs` (simulated), for one tenant or (`"app"`) every tenant's API calls together. */
+function maxPerWindow(sim: XeroSimulator, tenantId: string | "app", windowMs = 60_000): number {
+  const at = sim.requestLog.filter((r) => (tenantId === "app" ? r.tenantId !== null : r.tenantId === tenantId)).map((r) => r.at).sort((a, b) => a - b);
   let max = 0;
   for (let i = 0, j = 0; i < at.length; i++) {
     while (at[i] - at[j] >= windowMs) j++;
@@ -59,7 +60,7 @@ describe("5 tenants × 2,000 records with 429s, 5xx, resets, malformed pages and
     sim.addFault({ kind: "429", path: "/api.xro/", probability: 0.03, retryAfterS: 4 });
     sim.addFault({ kind: "slow", path: "/api.xro/", probability: 0.01, delayMs: 150 });
     sim.addFault({ kind: "expire-token", path: "/Invoices", times: 1 });
-    const budget = budgetFor(config);
+    const budget = rateBudgetFor(t.db, config);
     const retries: Record<string, number> = {};
     const started = performance.now();
     const outcomes = await Promise.all(
@@ -110,7 +111,7 @@ describe("the client's budget under a burst", () => {
       const tenantId = sim.tenantIds()[0];
       const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, [{ tenantId, entityId: org.entityId, glAccountId: org.accounts["1000"] }]);
       const [conn] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ grant_id: string }>(sql`select grant_id from xero_connections where id = ${connectionIds.get(tenantId)!}`));
-      const budget = new RateBudget({ ...config.limits, timeScale: config.timeScale });
+      const budget = rateBudgetFor(t.db, config);
       const api = new XeroApi({ config, budget, accessToken: (o) => accessTokenFor(t.db, org.ctx.admin, conn.grant_id, { config }, o) }, tenantId);
       sim.addFault({ kind: "slow", path: "/Accounts", probability: 0.3, delayMs: 40 });
       const started = performance.now();
@@ -129,6 +130,74 @@ describe("the client's budget under a burst", () => {
     }
   });
 
+  // Two RateBudget instances, each with its own database pool, are two processes as far as the budget goes: it keeps nothing shared in memory.
+  test("two processes share one allowance: 2 × 150 calls for one tenant stay within 60 a minute and 5 in flight at Xero", async () => {
+    const { sim, config } = await simulatorAndConfig({ timeScale: 20, recordsPerOrg: 60, seed: 5, orgs: [{ name: "Two Workers Ltd", baseCurrency: "EUR" }] });
+    const second = connect(t.appUrl, { max: 4 });
+    try {
+      const org = await createTestOrg(t.db);
+      const tenantId = sim.tenantIds()[0];
+      const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, [{ tenantId, entityId: org.entityId, glAccountId: org.accounts["1000"] }]);
+      const [conn] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ grant_id: string }>(sql`select grant_id from xero_connections where id = ${connectionIds.get(tenantId)!}`));
+      const apis = [t.db, second.db].map((db) => new XeroApi({ config, budget: rateBudgetFor(db, config), accessToken: (o) => accessTokenFor(db, org.ctx.admin, conn.grant_id, { config }, o) }, tenantId));
+      // Every answer takes 300 ms: two processes with 5 local slots each would put 10 calls in flight; the shared leases hold it at 5, which then paces the calls (5 per 300 ms ≈ 50 a Xero minute).
+      sim.addFault({ kind: "slow", path: "/Accounts", probability: 1, delayMs: 300 });
+      const started = performance.now();
+      const results = await Promise.all(apis.flatMap((api) => Array.from({ length: 150 }, () => api.get("Accounts").then(() => "ok"))));
+      const seconds = (performance.now() - started) / 1000;
+      const perMinute = maxPerWindow(sim, tenantId);
+      const peak = sim.tenantPeaks()[tenantId].peakInFlight;
+      console.log(`[two processes, one tenant] 300 calls in ${seconds.toFixed(1)} s wall = ${(seconds * config.timeScale / 60).toFixed(1)} Xero minutes; most in any minute ${perMinute}; peak in flight ${peak}; limit 429s ${JSON.stringify(sim.stats.limitBreaches)}`);
+      expect(results.every((r) => r === "ok")).toBe(true);
+      expect(perMinute).toBeLessThanOrEqual(60);
+      expect(perMinute).toBeGreaterThanOrEqual(40);
+      expect(peak).toBe(5);
+      expect(sim.stats.limitBreaches).toEqual({});
+    } finally {
+      await second.close();
+      await sim.close();
+    }
+  });
+
+  test("two processes calling three tenants stay within the app-wide limit together (40 a minute here)", async () => {
+    const appPerMinute = 40;
+    const { sim, config } = await simulatorAndConfig({
+      timeScale: 20, recordsPerOrg: 60, seed: 7, limits: { appPerMinute },
+      orgs: [{ name: "App One Ltd", baseCurrency: "EUR" }, { name: "App Two Ltd", baseCurrency: "EUR" }, { name: "App Three Ltd", baseCurrency: "EUR" }],
+    });
+    const second = connect(t.appUrl, { max: 4 });
+    try {
+      const org = await createTestOrg(t.db);
+      const tenantIds = sim.tenantIds();
+      const maps = [{ tenantId: tenantIds[0], entityId: org.entityId, glAccountId: org.accounts["1000"] }];
+      for (const tenantId of tenantIds.slice(1)) {
+        const e = await addEntity(t.db, org.ctx.admin, `Entity for ${tenantId.slice(0, 8)}`);
+        maps.push({ tenantId, entityId: e.entityId, glAccountId: e.bankAccountId });
+      }
+      const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, maps);
+      const [conn] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ grant_id: string }>(sql`select grant_id from xero_connections where id = ${connectionIds.get(tenantIds[0])!}`));
+      const calls = [t.db, second.db].flatMap((db) => {
+        const budget = rateBudgetFor(db, config, { appPerMinute });
+        return tenantIds.flatMap((tenantId) => {
+          const api = new XeroApi({ config, budget, accessToken: (o) => accessTokenFor(db, org.ctx.admin, conn.grant_id, { config }, o) }, tenantId);
+          return Array.from({ length: 20 }, () => api.get("Accounts").then(() => "ok"));
+        });
+      });
+      const started = performance.now();
+      const results = await Promise.all(calls);
+      const seconds = (performance.now() - started) / 1000;
+      const appMax = maxPerWindow(sim, "app");
+      console.log(`[two processes, app-wide] ${calls.length} calls to 3 tenants in ${seconds.toFixed(1)} s wall = ${(seconds * config.timeScale / 60).toFixed(1)} Xero minutes; most app calls in any minute ${appMax} (limit ${appPerMinute}); per tenant ${tenantIds.map((id) => maxPerWindow(sim, id)).join(", ")}; limit 429s ${JSON.stringify(sim.stats.limitBreaches)}`);
+      expect(results.every((r) => r === "ok")).toBe(true);
+      expect(appMax).toBeLessThanOrEqual(appPerMinute);
+      expect(appMax).toBeGreaterThanOrEqual(appPerMinute - 8);
+      expect(sim.stats.limitBreaches).toEqual({});
+    } finally {
+      await second.close();
+      await sim.close();
+    }
+  });
+
   test("a spent daily budget parks the tenant until the next window; the job says so and then resumes", async () => {
     // Only the client's day is compressed here (a Xero day = 4.3 s): the simulator runs at normal speed so the authorisation code does not expire mid-connect.
     const { sim, config } = await simulatorAndConfig({ recordsPerOrg: 60, seed: 6, perDay: 5, orgs: [{ name: "Starter Tier Ltd", baseCurrency: "EUR" }] });
@@ -137,7 +206,7 @@ describe("the client's budget under a burst", () => {
       const tenantId = sim.tenantIds()[0];
       const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, [{ tenantId, entityId: org.entityId, glAccountId: org.accounts["1000"] }]);
       const connectionId = connectionIds.get(tenantId)!;
-      const budget = new RateBudget({ ...config.limits, timeScale: 20_000 });
+      const budget = rateBudgetFor(t.db, config, { timeScale: 20_000 });
       const { jobId } = await createSyncJob(t.db, org.ctx.accountant, { connectionId, kind: "full", trigger: "manual" });
       const first = await runSyncJob(t.db, org.orgId, jobId, { config, budget });
       expect(first.status).toBe("parked");

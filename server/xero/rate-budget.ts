@@ -1,18 +1,26 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "@/server/db/client";
 import { XeroError } from "./xero-errors";
 
 /**
- * The client's own share of Xero's limits, per tenant: at most 5 calls in flight, 60 in any
- * minute (a sliding window, which keeps any fixed window Xero uses under 60 as well, plus a small
- * guard for latency), the daily cap of the tier (configurable), and the app-wide 10,000 a minute.
- * A 429's Retry-After pauses every call for that tenant; a spent day parks the tenant (XeroError
- * "parked" with the instant it may resume). Time is wall-clock ms compressed by `timeScale`, so a
- * test can run "60 a minute" with a 600 ms minute (timeScale 100).
+ * The client's share of Xero's limits: per Xero organisation at most 5 calls in flight, 60 in any
+ * minute (a sliding window plus a small guard for latency), the tier's daily cap (configurable),
+ * and 10,000 a minute for the app as a whole. A 429's Retry-After pauses every call to that
+ * organisation; a spent day parks it (XeroError "parked" with the instant it may resume).
  *
- * The state lives in this process. The sync runs one job per connection at a time (Inngest
- * concurrency key, or the inline runner's lock), so one process talks to a tenant at a time; the
- * daily count is persisted on the connection so a restart does not forget it.
+ * The budget lives in PostgreSQL (xero_take_call, migration 0018), because the limits are the
+ * app's and the organisation's, not a process's: the Next server, npm start's runner and every
+ * Inngest worker draw from one allowance, and so do two Tieout organisations connected to the same
+ * Xero organisation. Each call costs two short round trips (take, give back) against a Xero call
+ * that takes a hundred milliseconds or more. In-process, callers for one organisation queue for
+ * its concurrent slots before asking the database, so a burst of 300 calls does not poll it.
+ *
+ * Time is the database's clock; `timeScale` compresses Xero's minute and day so a test can run
+ * "60 a minute" with a 600 ms minute (timeScale 100).
  */
 export type BudgetOptions = {
+  /** The app's client id: Xero counts per app, so the budget does too. */
+  clientId: string;
   perMinute: number;
   concurrent: number;
   perDay: number;
@@ -20,27 +28,28 @@ export type BudgetOptions = {
   timeScale?: number;
   /** Wall-clock ms added to the minute window against latency and clock skew. Not scaled: latency does not shrink when a test compresses Xero's minute. */
   guardMs?: number;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** How long an unreturned slot stays taken (a process died mid-call): the client's request timeout and then some. */
+  leaseMs?: number;
 };
 
-type TenantState = { calls: number[]; inFlight: number; peakInFlight: number; pausedUntil: number; dayStart: number; dayCount: number; waits: number };
+type Take = { outcome: "granted" | "wait" | "busy" | "parked"; lease_id: string | null; wait_ms: number | null; until_at: string | null; day_began: string; day_count: number };
+
+/** How often a caller re-asks when the organisation's concurrent slots are taken by another process. */
+const BUSY_POLL_MS = 25;
 
 export class RateBudget {
-  private tenants = new Map<string, TenantState>();
-  private appCalls: number[] = [];
-  private wakers = new Set<() => void>();
   readonly minuteMs: number;
   readonly dayMs: number;
-  private now: () => number;
-  private sleep: (ms: number) => Promise<void>;
+  private local = new Map<string, { inFlight: number; waiting: (() => void)[] }>();
+  private days = new Map<string, { dayStart: number; dayCount: number }>();
 
-  constructor(readonly opts: BudgetOptions) {
+  constructor(
+    private db: Db,
+    readonly opts: BudgetOptions,
+  ) {
     const scale = opts.timeScale ?? 1;
-    this.minuteMs = 60_000 / scale + (opts.guardMs ?? 1000);
-    this.dayMs = 86_400_000 / scale;
-    this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
-    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.minuteMs = Math.round(60_000 / scale + (opts.guardMs ?? 1000));
+    this.dayMs = Math.round(86_400_000 / scale);
   }
 
   /** Seconds of Xero time → wall-clock ms here. */
@@ -48,81 +57,65 @@ export class RateBudget {
     return ms / (this.opts.timeScale ?? 1);
   }
 
-  private state(tenantId: string): TenantState {
-    let s = this.tenants.get(tenantId);
-    if (!s) {
-      s = { calls: [], inFlight: 0, peakInFlight: 0, pausedUntil: 0, dayStart: this.now(), dayCount: 0, waits: 0 };
-      this.tenants.set(tenantId, s);
-    }
-    return s;
-  }
-
-  /** Restores the persisted daily count (connection row) when a job starts in a fresh process. */
-  restoreDay(tenantId: string, dayStart: number, dayCount: number): void {
-    const s = this.state(tenantId);
-    if (dayStart > s.dayStart || dayCount > s.dayCount) {
-      s.dayStart = dayStart;
-      s.dayCount = Math.max(dayCount, s.dayCount);
-    }
-  }
-
-  dayUsage(tenantId: string): { dayStart: number; dayCount: number } {
-    const s = this.state(tenantId);
-    return { dayStart: s.dayStart, dayCount: s.dayCount };
+  /** The organisation's day as this process last saw it (the sync shows it on the connection), if it has called today. */
+  dayUsage(tenantId: string): { dayStart: number; dayCount: number } | undefined {
+    return this.days.get(tenantId);
   }
 
   /** Waits for a slot; returns the function that gives it back. */
-  async acquire(tenantId: string): Promise<() => void> {
-    const s = this.state(tenantId);
-    for (;;) {
-      const now = this.now();
-      if (now - s.dayStart >= this.dayMs) {
-        s.dayStart = now;
-        s.dayCount = 0;
+  async acquire(tenantId: string): Promise<() => Promise<void>> {
+    const releaseLocal = await this.localSlot(tenantId);
+    try {
+      for (;;) {
+        const [take] = await this.db.execute<Take>(sql`
+          select * from xero_take_call(${this.opts.clientId}, ${tenantId}, ${this.minuteMs}, ${this.opts.perMinute}, ${this.opts.appPerMinute},
+            ${this.opts.concurrent}, ${this.dayMs}, ${this.opts.perDay}, ${this.opts.leaseMs ?? 90_000})`);
+        this.days.set(tenantId, { dayStart: new Date(take.day_began).getTime(), dayCount: take.day_count });
+        if (take.outcome === "parked") {
+          throw new XeroError("parked", `The daily Xero budget for this organisation (${this.opts.perDay} calls) is spent.`, new Date(take.until_at!));
+        }
+        if (take.outcome === "granted") {
+          const lease = take.lease_id!;
+          let released = false;
+          return async () => {
+            if (released) return;
+            released = true;
+            try {
+              await this.db.execute(sql`select xero_release_call(${lease}::uuid)`);
+            } finally {
+              releaseLocal();
+            }
+          };
+        }
+        await sleep(take.outcome === "busy" ? BUSY_POLL_MS : take.wait_ms!);
       }
-      if (s.dayCount >= this.opts.perDay) {
-        throw new XeroError("parked", `The daily Xero budget for this organisation (${this.opts.perDay} calls) is spent.`, new Date(Date.now() + (s.dayStart + this.dayMs - now)));
-      }
-      while (s.calls.length && s.calls[0] <= now - this.minuteMs) s.calls.shift();
-      while (this.appCalls.length && this.appCalls[0] <= now - this.minuteMs) this.appCalls.shift();
-      let wait = 0;
-      if (s.pausedUntil > now) wait = s.pausedUntil - now;
-      else if (s.calls.length >= this.opts.perMinute) wait = s.calls[0] + this.minuteMs - now;
-      else if (this.appCalls.length >= this.opts.appPerMinute) wait = this.appCalls[0] + this.minuteMs - now;
-      if (wait > 0) {
-        s.waits++;
-        await this.sleep(Math.ceil(wait));
-        continue;
-      }
-      if (s.inFlight >= this.opts.concurrent) {
-        await new Promise<void>((resolve) => this.wakers.add(resolve));
-        continue;
-      }
-      s.calls.push(now);
-      this.appCalls.push(now);
-      s.dayCount++;
-      s.inFlight++;
-      s.peakInFlight = Math.max(s.peakInFlight, s.inFlight);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        s.inFlight--;
-        const w = [...this.wakers];
-        this.wakers.clear();
-        for (const wake of w) wake();
-      };
+    } catch (e) {
+      releaseLocal();
+      throw e;
     }
   }
 
-  /** Honours a Retry-After (seconds of Xero time): no call for this tenant before it has passed. */
-  pause(tenantId: string, retryAfterS: number): void {
-    const s = this.state(tenantId);
-    s.pausedUntil = Math.max(s.pausedUntil, this.now() + this.scaled(retryAfterS * 1000));
+  /** Honours a Retry-After (seconds of Xero time): no call to this organisation, from any process, before it has passed. */
+  async pause(tenantId: string, retryAfterS: number): Promise<void> {
+    await this.db.execute(sql`select xero_pause_tenant(${this.opts.clientId}, ${tenantId}, ${Math.ceil(this.scaled(retryAfterS * 1000))})`);
   }
 
-  stats(tenantId: string) {
-    const s = this.state(tenantId);
-    return { peakInFlight: s.peakInFlight, dayCount: s.dayCount, waits: s.waits };
+  /** One of the organisation's concurrent slots within this process; waiters wake when a call here ends. */
+  private async localSlot(tenantId: string): Promise<() => void> {
+    let s = this.local.get(tenantId);
+    if (!s) this.local.set(tenantId, (s = { inFlight: 0, waiting: [] }));
+    while (s.inFlight >= this.opts.concurrent) await new Promise<void>((resolve) => s.waiting.push(resolve));
+    s.inFlight++;
+    return () => {
+      s.inFlight--;
+      s.waiting.shift()?.();
+    };
   }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The budget for a configuration: its client id, Xero's limits and the time scale. */
+export function rateBudgetFor(db: Db, config: { clientId: string; limits: Omit<BudgetOptions, "clientId">; timeScale: number }, overrides: Partial<BudgetOptions> = {}): RateBudget {
+  return new RateBudget(db, { clientId: config.clientId, ...config.limits, timeScale: config.timeScale, ...overrides });
 }

@@ -7,7 +7,8 @@ import type { XeroConfig } from "./config";
 import { accessTokenFor } from "./grant-tokens";
 import { listXeroConnections } from "./connections";
 import { XeroApi } from "./xero-client";
-import { budgetFor, connectTenants, simulatorAndConfig } from "./xero-test-kit";
+import { connectTenants, simulatorAndConfig } from "./xero-test-kit";
+import { rateBudgetFor } from "./rate-budget";
 
 /**
  * Rotating refresh tokens under concurrency: twenty jobs needing a new token at once make exactly
@@ -38,7 +39,7 @@ beforeEach(() => {
 });
 
 const twentyJobs = () => {
-  const budget = budgetFor(config);
+  const budget = rateBudgetFor(t.db, config);
   return Promise.all(Array.from({ length: 20 }, () => new XeroApi({ config, budget, accessToken: (o) => accessTokenFor(t.db, org.ctx.admin, grantId, { config }, o) }, tenantId).get("Accounts").then((r) => Array.isArray(r.body.Accounts))));
 };
 

@@ -1,24 +1,27 @@
+import type { Db } from "@/server/db/client";
 import { serverEnv } from "@/server/env";
 import { xeroConfigFromEnv, type XeroConfig } from "./config";
-import { RateBudget } from "./rate-budget";
+import { rateBudgetFor, type RateBudget } from "./rate-budget";
 import type { SyncDeps } from "./sync-job";
 
 /**
- * The process's Xero configuration and its one rate budget (limits are per tenant across every
- * job in the process, so the budget must be shared). Built once from the server environment.
+ * The process's Xero configuration, built once from the server environment, and its rate budget.
+ * The budget itself is shared through the database; one instance per process lets calls to one
+ * organisation queue in memory before asking it.
  */
-const holder = globalThis as unknown as { tieoutXero?: { config: XeroConfig; budget: RateBudget } | null };
+const holder = globalThis as unknown as { tieoutXero?: { config: XeroConfig } | null; tieoutXeroBudget?: RateBudget };
 
-export function xeroRuntime(): { config: XeroConfig; budget: RateBudget } | null {
+export function xeroRuntime(): { config: XeroConfig } | null {
   if (holder.tieoutXero === undefined) {
     const config = xeroConfigFromEnv(serverEnv());
-    holder.tieoutXero = config ? { config, budget: new RateBudget({ ...config.limits, timeScale: config.timeScale }) } : null;
+    holder.tieoutXero = config ? { config } : null;
   }
   return holder.tieoutXero;
 }
 
-export function syncDeps(): SyncDeps {
+export function syncDeps(db: Db): SyncDeps {
   const rt = xeroRuntime();
   if (!rt) throw new Error("Xero is not configured");
-  return { config: rt.config, budget: rt.budget };
+  holder.tieoutXeroBudget ??= rateBudgetFor(db, rt.config);
+  return { config: rt.config, budget: holder.tieoutXeroBudget };
 }

@@ -5,7 +5,7 @@
  */
 import { connect } from "@/server/db/client";
 import { parseKeyring } from "./token-vault";
-import { RateBudget } from "./rate-budget";
+import { rateBudgetFor } from "./rate-budget";
 import { runSyncJob } from "./sync-runner";
 import type { XeroConfig } from "./config";
 
@@ -14,7 +14,7 @@ const { db, close } = connect(input.appUrl, { max: 2 });
 const config: XeroConfig = { ...input.config, keyring: parseKeyring(input.config.keySpec) };
 await runSyncJob(db, input.orgId, input.jobId, {
   config,
-  budget: new RateBudget({ ...config.limits, timeScale: config.timeScale }),
+  budget: rateBudgetFor(db, config),
   beforeCommit: ({ resource, page }) => {
     if (resource === input.crashAt.resource && page === input.crashAt.page) {
       console.log(`crashing inside ${resource} page ${page}`);

@@ -56,7 +56,7 @@ export type StepOutcome =
 type Cursor = { since?: string | null; page?: number; offset?: number; maxSeen?: string | null };
 
 type JobRow = { id: string; connection_id: string; kind: SyncKind; status: SyncStatus; resources: string[]; parked_until: string | null };
-type ConnRow = { id: string; grant_id: string; tenant_id: string; status: string; source_id: string | null; entity_id: string | null; journals: string | null; day_window_start: string | null; day_calls: number };
+type ConnRow = { id: string; grant_id: string; tenant_id: string; status: string; source_id: string | null; entity_id: string | null; journals: string | null };
 
 // ---------------------------------------------------------------------------------------------
 // Creating jobs
@@ -143,7 +143,7 @@ export async function runSyncStep(db: Db, orgId: string, jobId: string, deps: Sy
   const state = await inOrg(db, ctx, async (tx) => {
     const [job] = await tx.execute<JobRow>(sql`select id, connection_id, kind, status, resources, parked_until from xero_sync_jobs where org_id = ${orgId} and id = ${jobId}`);
     if (!job) throw notFound("The sync");
-    const [conn] = await tx.execute<ConnRow>(sql`select id, grant_id, tenant_id, status, source_id, entity_id, journals, day_window_start, day_calls from xero_connections where org_id = ${orgId} and id = ${job.connection_id}`);
+    const [conn] = await tx.execute<ConnRow>(sql`select id, grant_id, tenant_id, status, source_id, entity_id, journals from xero_connections where org_id = ${orgId} and id = ${job.connection_id}`);
     const [progress] = await tx.execute<{ resource: ResourceKey; status: string; cursor: Cursor; pages: number }>(sql`
       select resource, status, cursor, pages from xero_sync_progress where org_id = ${orgId} and job_id = ${jobId} and status in ('pending', 'running') order by position limit 1`);
     return { job, conn, progress };
@@ -175,7 +175,6 @@ export async function runSyncStep(db: Db, orgId: string, jobId: string, deps: Sy
   let cursor: Cursor = progress.cursor ?? {};
   if (progress.status === "pending") cursor = await startingCursor(db, ctx, job, conn, spec);
 
-  budgetRestore(deps.budget, conn);
   let calls = 0;
   const api = new XeroApi(
     {
@@ -199,7 +198,7 @@ export async function runSyncStep(db: Db, orgId: string, jobId: string, deps: Sy
   try {
     ({ items, next } = await fetchPage(api, spec, cursor, deps.config.pageSize));
   } catch (e) {
-    await recordCalls(db, ctx, jobId, conn.id, calls, deps.budget, conn.tenant_id);
+    await recordCalls(db, ctx, jobId, conn, calls, deps.budget);
     if (!(e instanceof XeroError)) throw e;
     if (e.kind === "not_entitled" && spec.optional) {
       await inOrg(db, ctx, (tx) => tx.execute(sql`update xero_connections set journals = 'unavailable' where org_id = ${orgId} and id = ${conn.id}`));
@@ -237,23 +236,23 @@ export async function runSyncStep(db: Db, orgId: string, jobId: string, deps: Sy
         note = coalesce(${counts.note}, note), started_at = coalesce(started_at, now()), finished_at = ${done ? now().toISOString() : null}
       where org_id = ${orgId} and job_id = ${jobId} and resource = ${spec.key}`);
     if (done) await saveWatermark(tx, ctx, conn.id, spec, maxSeen, next === null ? (cursor.offset ?? null) : null, items);
-    const day = deps.budget.dayUsage(conn.tenant_id);
     await tx.execute(sql`update xero_sync_jobs set calls = calls + ${calls}, heartbeat_at = now() where org_id = ${orgId} and id = ${jobId}`);
-    await tx.execute(sql`update xero_connections set day_calls = ${day.dayCount}, day_window_start = ${new Date(day.dayStart).toISOString()} where org_id = ${orgId} and id = ${conn.id}`);
+    await showDayUsage(tx, orgId, conn, deps.budget);
     await deps.beforeCommit?.({ jobId, resource: spec.key, page });
   });
   return { done: false, status: "running", resource: spec.key, page };
 }
 
-function budgetRestore(budget: RateBudget, conn: ConnRow) {
-  if (conn.day_window_start) budget.restoreDay(conn.tenant_id, new Date(conn.day_window_start).getTime(), conn.day_calls);
+/** The connection's copy of its Xero organisation's day (the settings page shows it); the count itself is the shared budget's. */
+async function showDayUsage(tx: Db, orgId: string, conn: ConnRow, budget: RateBudget) {
+  const day = budget.dayUsage(conn.tenant_id);
+  if (day) await tx.execute(sql`update xero_connections set day_calls = ${day.dayCount}, day_window_start = ${new Date(day.dayStart).toISOString()} where org_id = ${orgId} and id = ${conn.id}`);
 }
 
-async function recordCalls(db: Db, ctx: Ctx, jobId: string, connectionId: string, calls: number, budget: RateBudget, tenantId: string) {
-  const day = budget.dayUsage(tenantId);
+async function recordCalls(db: Db, ctx: Ctx, jobId: string, conn: ConnRow, calls: number, budget: RateBudget) {
   await inOrg(db, ctx, async (tx) => {
     await tx.execute(sql`update xero_sync_jobs set calls = calls + ${calls} where org_id = ${ctx.orgId} and id = ${jobId}`);
-    await tx.execute(sql`update xero_connections set day_calls = ${day.dayCount}, day_window_start = ${new Date(day.dayStart).toISOString()} where org_id = ${ctx.orgId} and id = ${connectionId}`);
+    await showDayUsage(tx, ctx.orgId, conn, budget);
   });
 }
 

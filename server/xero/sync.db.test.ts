@@ -8,7 +8,8 @@ import { disconnectXeroTenant, listXeroConnections } from "./connections";
 import { createSyncJob, cancelSyncJob, retrySyncJob } from "./sync-job";
 import { runSyncJob } from "./sync-runner";
 import { getSyncJob, listSyncJobs, syncStatistics, importedTransactionSummary } from "./sync-queries";
-import { addEntity, budgetFor, connectTenants, heldCounts, simCounts, simLiveMoney, simulatorAndConfig } from "./xero-test-kit";
+import { addEntity, connectTenants, heldCounts, simCounts, simLiveMoney, simulatorAndConfig } from "./xero-test-kit";
+import { rateBudgetFor } from "./rate-budget";
 
 /**
  * Connect → map → full sync → changes in Xero → incremental sync → disconnect, through the real
@@ -40,7 +41,7 @@ describe("Xero sync", () => {
   });
 
   test("a full sync copies every record once and lands live bank transactions and payments once", async () => {
-    const budget = budgetFor(config);
+    const budget = rateBudgetFor(t.db, config);
     const { jobId } = await createSyncJob(t.db, org.ctx.accountant, { connectionId, kind: "full", trigger: "manual" });
     const outcome = await runSyncJob(t.db, org.orgId, jobId, { config, budget });
     expect(outcome).toEqual({ done: true, status: "succeeded" });
@@ -63,7 +64,7 @@ describe("Xero sync", () => {
     const m = sim.mutate(tenant, { edits: 8, creates: 4, voids: 2 });
     sim.clock.advance(1000);
     const { jobId } = await createSyncJob(t.db, org.ctx.accountant, { connectionId, kind: "incremental", trigger: "manual" });
-    expect((await runSyncJob(t.db, org.orgId, jobId, { config, budget: budgetFor(config) })).status).toBe("succeeded");
+    expect((await runSyncJob(t.db, org.orgId, jobId, { config, budget: rateBudgetFor(t.db, config) })).status).toBe("succeeded");
     const held = await heldCounts(t.db, org.ctx.admin, connectionId);
     expect(held.records).toEqual(simCounts(sim, tenant));
     expect(held.canonicalDoubled).toBe(0);
@@ -88,7 +89,7 @@ describe("Xero sync", () => {
     await cancelSyncJob(t.db, org.ctx.accountant, a.jobId);
     await expect(createSyncJob(t.db, org.ctx.viewer, { connectionId, kind: "full", trigger: "manual" })).rejects.toMatchObject({ code: "forbidden" });
     await retrySyncJob(t.db, org.ctx.accountant, a.jobId);
-    expect((await runSyncJob(t.db, org.orgId, a.jobId, { config, budget: budgetFor(config) })).status).toBe("succeeded");
+    expect((await runSyncJob(t.db, org.orgId, a.jobId, { config, budget: rateBudgetFor(t.db, config) })).status).toBe("succeeded");
     const stats = await syncStatistics(t.db, org.ctx.viewer, {});
     expect(stats.jobs.succeeded).toBeGreaterThanOrEqual(3);
     expect(stats.records.invoices).toBe(simCounts(sim, tenant).invoices);
@@ -105,7 +106,7 @@ describe("Xero sync", () => {
     const journalCalls = () => sim.requestLog.filter((r) => r.tenantId === other && r.path.startsWith("/api.xro/2.0/Journals")).length;
     for (const kind of ["full", "incremental"] as const) {
       const { jobId } = await createSyncJob(t.db, org.ctx.accountant, { connectionId: otherId, kind, trigger: "manual" });
-      expect((await runSyncJob(t.db, org.orgId, jobId, { config, budget: budgetFor(config) })).status).toBe("succeeded");
+      expect((await runSyncJob(t.db, org.orgId, jobId, { config, budget: rateBudgetFor(t.db, config) })).status).toBe("succeeded");
       const journals = (await getSyncJob(t.db, org.ctx.viewer, jobId)).progress.find((p) => p.resource === "journals")!;
       expect(journals.status).toBe("skipped");
       expect(journals.note).toMatch(kind === "full" ? /401/ : /not asked again/);

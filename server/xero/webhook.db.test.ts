@@ -10,7 +10,8 @@ import type { XeroConfig } from "./config";
 import { listSyncJobs } from "./sync-queries";
 import { runSyncJob } from "./sync-runner";
 import { handleXeroWebhook } from "./webhook";
-import { budgetFor, connectTenants, simulatorAndConfig } from "./xero-test-kit";
+import { connectTenants, simulatorAndConfig } from "./xero-test-kit";
+import { rateBudgetFor } from "./rate-budget";
 
 /**
  * The webhook receiver behind a real HTTP server, fed by the simulator's signed deliveries:
@@ -92,7 +93,7 @@ describe("Xero webhooks", () => {
     // Six deliveries of the same events stored each event once.
     expect((await countEvents()) - eventsBefore).toBe(events.length);
     // Running it brings the named changes in.
-    expect((await runSyncJob(t.db, org.orgId, open[0].id, { config, budget: budgetFor(config) })).status).toBe("succeeded");
+    expect((await runSyncJob(t.db, org.orgId, open[0].id, { config, budget: rateBudgetFor(t.db, config) })).status).toBe("succeeded");
     const [row] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ status: string }>(sql`select status from xero_records where org_id = ${org.orgId} and xero_id = ${m.voided.Invoices![0]}`));
     expect(row?.status).toBe("VOIDED");
   });

@@ -82,13 +82,13 @@ export class XeroApi {
         });
         text = await res.text();
       } catch (e) {
-        release();
+        await release();
         if (e instanceof XeroError) throw e;
         lastProblem = "network error or connection reset";
         await backoff(lastProblem);
         continue;
       }
-      release();
+      await release();
       const correlationId = res.headers.get("xero-correlation-id");
       const ref = `${where} (status ${res.status}${correlationId ? `, Xero correlation id ${correlationId}` : ""})`;
 
@@ -99,7 +99,7 @@ export class XeroApi {
           throw new XeroError("parked", `Xero's ${problem} limit is reached for this organisation.`, new Date(Date.now() + this.deps.budget.scaled(retryAfter * 1000)));
         }
         if (++throttled > 50) throw new XeroError("unavailable", `Xero kept answering 429 for ${ref}.`);
-        this.deps.budget.pause(this.tenantId, retryAfter);
+        await this.deps.budget.pause(this.tenantId, retryAfter);
         this.deps.onRetry?.({ reason: `429 ${problem}`, waitMs: this.deps.budget.scaled(retryAfter * 1000), retryAfterS: retryAfter });
         continue;
       }

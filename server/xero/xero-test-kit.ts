@@ -5,7 +5,6 @@ import { inOrg } from "@/server/db/tenant";
 import type { Ctx } from "@/server/tenancy/context";
 import { XERO_SCOPES, type XeroConfig } from "./config";
 import { completeXeroConnect, mapXeroTenant, startXeroConnect } from "./connections";
-import { RateBudget } from "./rate-budget";
 import { newKeySpec, parseKeyring } from "./token-vault";
 
 // Shared by the Xero db tests (no vitest import here): a simulator, a config pointing at it, and an
@@ -38,7 +37,6 @@ export async function simulatorAndConfig(opts: SimulatorOptions & { pageSize?: n
   return { sim, config };
 }
 
-export const budgetFor = (config: XeroConfig) => new RateBudget({ ...config.limits, timeScale: config.timeScale });
 
 /** Connects the admin's organisation to the given simulator tenants (the browser step done by consentUrl) and maps each to an entity. */
 export async function connectTenants(db: Db, admin: Ctx, sim: XeroSimulator, config: XeroConfig, tenants: { tenantId: string; entityId: string; glAccountId: string }[]) {
