@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
+import { clearStaleAfterDelivery } from "@/server/exceptions/stale-sources";
 import { isUuid } from "@/server/ids";
+import { todayUtc } from "@/server/jobs/events";
 import { systemCtx } from "@/server/tenancy/context";
 import { ParseError } from "./parsers/canonical";
 import { landRecords, lockSourceImports } from "./land-records";
@@ -69,6 +71,7 @@ export async function receiveWebhook(db: Db, d: WebhookDelivery): Promise<Webhoo
       }
       return out;
     });
+    if (results.some((r) => !r.replayed)) await clearStaleAfterDelivery(db, source.org_id, `webhook:${provider}`, todayUtc());
     return { status: 200, body: { ok: true, message: "Received.", events: results } };
   } catch (e) {
     if (e instanceof ParseError) return { status: 400, body: { ok: false, message: e.message } };

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "@/test/db";
 import { createTestOrg, type TestOrg } from "@/test/fixtures";
 import { inOrg } from "@/server/db/tenant";
+import { sweepStaleSources } from "@/server/exceptions/stale-sources";
+import { todayUtc } from "@/server/jobs/events";
+import { addDays } from "@/server/matching/records";
 import { receiveWebhook } from "./receive-webhook";
 import { createSource, webhookSecretOf } from "./sources";
 
@@ -64,6 +67,15 @@ describe("signed payment-provider webhooks", () => {
     expect(await transactions()).toBe(50);
     const [row] = await t.adminDb.execute<{ amount: string; external_id: string; type: string }>(sql`select amount::text, external_id, type from canonical_transactions where source_id = ${sourceId} and external_id = 'txn_test_7'`);
     expect(row).toEqual({ amount: "49.9700", external_id: "txn_test_7", type: "payment" });
+  });
+
+  it("a delivery that lands clears the source's stale_source exception at once", async () => {
+    const staleOf = async () => (await t.adminDb.execute<{ status: string; resolution: string | null }>(sql`select status, resolution from exceptions where kind = 'stale_source' and source_id = ${sourceId}`))[0];
+    await sweepStaleSources(t.db, org.system, addDays(todayUtc(), 30));
+    expect(await staleOf()).toMatchObject({ status: "open" });
+    const body = JSON.stringify(chargeEvent(51));
+    expect((await deliver(body, stripeHeaders(body, secret))).status).toBe(200);
+    expect(await staleOf()).toMatchObject({ status: "resolved", resolution: "cleared" });
   });
 
   it("refuses a flipped bit, a wrong key, a stale timestamp or no signature with 401, writing nothing", async () => {

@@ -1,6 +1,6 @@
 import type { Db } from "@/server/db/client";
-import { sweepStaleSources } from "@/server/exceptions/stale-sources";
-import { systemCtx, type Ctx } from "@/server/tenancy/context";
+import { clearStaleAfterDelivery } from "@/server/exceptions/stale-sources";
+import type { Ctx } from "@/server/tenancy/context";
 import { consoleJobLogger } from "./dispatch";
 import { dispatch } from "./dispatch";
 import { MATCHING_RUN_REQUESTED, todayUtc } from "./events";
@@ -12,11 +12,7 @@ import { MATCHING_RUN_REQUESTED, todayUtc } from "./events";
  * Neither may fail the import, which has already landed: failures are logged.
  */
 export async function afterImportLanded(db: Db, ctx: Ctx, imp: { sourceId: string; importId: string; newCount: number }, now: Date = new Date()): Promise<void> {
-  try {
-    await sweepStaleSources(db, systemCtx(ctx.orgId, "after-import"), todayUtc(now));
-  } catch (e) {
-    consoleJobLogger.error("could not sweep stale sources after an import", { orgId: ctx.orgId, importId: imp.importId, error: String(e) });
-  }
+  await clearStaleAfterDelivery(db, ctx.orgId, "after-import", todayUtc(now));
   await requestMatchingAfterImport(ctx, imp);
 }
 

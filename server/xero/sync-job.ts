@@ -5,7 +5,9 @@ import { inOrg } from "@/server/db/tenant";
 import { appendAudit } from "@/server/audit/append-audit";
 import { canonicalJson } from "@/server/canonical-json";
 import { AppError, notFound } from "@/server/errors";
+import { clearStaleAfterDelivery } from "@/server/exceptions/stale-sources";
 import { isUuid } from "@/server/ids";
+import { todayUtc } from "@/server/jobs/events";
 import { landRecords } from "@/server/ingest/land-records";
 import type { CanonicalRecord } from "@/server/ingest/parsers/canonical";
 import { requirePermission, systemCtx, type Ctx } from "@/server/tenancy/context";
@@ -162,6 +164,8 @@ export async function runSyncStep(db: Db, orgId: string, jobId: string, deps: Sy
       await tx.execute(sql`update xero_connections set parked_until = null where org_id = ${orgId} and id = ${conn.id}`);
       await appendAudit(tx, ctx, [{ action: "xero.sync.succeeded", entityType: "xero_sync_job", entityId: jobId, data: { connectionId: conn.id, kind: job.kind } }]);
     });
+    // A sync that got through is the source delivering, whether or not Xero had anything new.
+    await clearStaleAfterDelivery(db, orgId, "xero-sync", todayUtc(now()));
     return { done: true, status: "succeeded" };
   }
 

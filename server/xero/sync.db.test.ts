@@ -10,6 +10,9 @@ import { runSyncJob } from "./sync-runner";
 import { getSyncJob, listSyncJobs, syncStatistics, importedTransactionSummary } from "./sync-queries";
 import { addEntity, connectTenants, heldCounts, simCounts, simLiveMoney, simulatorAndConfig } from "./xero-test-kit";
 import { rateBudgetFor } from "./rate-budget";
+import { sweepStaleSources } from "@/server/exceptions/stale-sources";
+import { todayUtc } from "@/server/jobs/events";
+import { addDays } from "@/server/matching/records";
 
 /**
  * Connect → map → full sync → changes in Xero → incremental sync → disconnect, through the real
@@ -80,6 +83,22 @@ describe("Xero sync", () => {
     // Fewer calls than the full sync: only what changed is read.
     const full = (await listSyncJobs(t.db, org.ctx.viewer, { kind: "full" }))[0];
     expect(job.calls).toBeLessThan(full.calls);
+  });
+
+  test("a sync that gets through counts as the source delivering: a stale Xero source clears at once, even when Xero had nothing new", async () => {
+    const [{ source_id: sourceId }] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ source_id: string }>(sql`select source_id from xero_connections where id = ${connectionId}`));
+    const staleOf = async () => (await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ status: string; resolution: string | null }>(sql`select status, resolution from exceptions where kind = 'stale_source' and source_id = ${sourceId}`)))[0];
+    const imports = async () => (await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ n: number }>(sql`select count(*)::int as n from imports where source_id = ${sourceId}`)))[0].n;
+    // Nothing heard for 30 days (as the sweep sees it): the source is stale.
+    await sweepStaleSources(t.db, org.system, addDays(todayUtc(), 30));
+    expect(await staleOf()).toMatchObject({ status: "open" });
+    const before = await imports();
+    const { jobId } = await createSyncJob(t.db, org.ctx.accountant, { connectionId, kind: "incremental", trigger: "manual" });
+    expect((await runSyncJob(t.db, org.orgId, jobId, { config, budget: rateBudgetFor(t.db, config) })).status).toBe("succeeded");
+    expect(await imports()).toBe(before); // nothing new, so nothing landed
+    expect(await staleOf()).toMatchObject({ status: "resolved", resolution: "cleared" });
+    // And today's sweep finds the source fresh: its last delivery is the sync, not its last import.
+    expect(await sweepStaleSources(t.db, org.system, todayUtc())).toMatchObject({ raised: 0 });
   });
 
   test("one open job per connection; cancel and retry; statistics and the imported-transaction summary", async () => {
