@@ -209,12 +209,15 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string
     ...unmatchedCandidates(scope, result.unmatched, records, { excluded: ruled.excluded, assignees: ruled.assignees }),
     ...mismatchCandidates(scope, proposed, records),
   ];
+  phase("write_exceptions.candidates");
   const raised = await raiseExceptions(tx, ctx, run.today, candidates);
+  phase("write_exceptions.raise");
   const duplicates = await raisePossibleDuplicates(tx, ctx, { ...scope, today: run.today });
+  phase("write_exceptions.duplicates");
   const resolved = await resolveTiedOut(tx, ctx, { ...scope, glAccountId: run.source.gl_account_id });
   const unmatchedCount = candidates.filter((c) => c.kind === "unmatched_transaction" || c.kind === "unmatched_ledger_line").length;
 
-  phase("write_exceptions");
+  phase("write_exceptions.resolve");
   const counts: RunCounts = {
     left: left.length, right: right.length, auto, suggested, unmatched: unmatchedCount,
     exceptionsRaised: raised.raised + duplicates.raised, exceptionsUpdated: raised.refreshed + duplicates.refreshed, exceptionsResolved: resolved,
