@@ -32,6 +32,23 @@ function maxPerWindow(sim: XeroSimulator, tenantId: string | "app", windowMs = 6
   return max;
 }
 
+/**
+ * A fresh organisation connected to every tenant of the simulator with one consent (one token set,
+ * its grant shared by all the connections): the first tenant maps to the organisation's entity,
+ * each other one to an entity of its own.
+ */
+async function connectEveryTenant(sim: XeroSimulator, config: XeroConfig) {
+  const org = await createTestOrg(t.db);
+  const maps = [{ tenantId: sim.tenantIds()[0], entityId: org.entityId, glAccountId: org.accounts["1000"] }];
+  for (const [i, tenantId] of sim.tenantIds().slice(1).entries()) {
+    const e = await addEntity(t.db, org.ctx.admin, `Entity ${i + 2}`);
+    maps.push({ tenantId, entityId: e.entityId, glAccountId: e.bankAccountId });
+  }
+  const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, maps);
+  const [{ grant_id: grantId }] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ grant_id: string }>(sql`select grant_id from xero_connections where id = ${connectionIds.get(maps[0].tenantId)!}`));
+  return { org, connectionIds, grantId };
+}
+
 describe("5 tenants × 2,000 records with 429s, 5xx, resets, malformed pages and a token expiring mid-sync", () => {
   let sim: XeroSimulator;
   let config: XeroConfig;
@@ -43,14 +60,9 @@ describe("5 tenants × 2,000 records with 429s, 5xx, resets, malformed pages and
       timeScale: 20, recordsPerOrg: 2200, seed: 21, pageSize: 25,
       orgs: ["Harbour Road Trading Ltd", "Kauri Cafe Group Ltd", "Totara Logistics Ltd", "Matai Design Studio", "Rimu Plumbing & Co"].map((name, i) => ({ name, baseCurrency: "EUR", journalsEntitled: i === 0 })),
     }));
-    org = await createTestOrg(t.db);
-    const maps = [{ tenantId: sim.tenantIds()[0], entityId: org.entityId, glAccountId: org.accounts["1000"] }];
-    for (const [i, tenantId] of sim.tenantIds().slice(1).entries()) {
-      const e = await addEntity(t.db, org.ctx.admin, `Entity ${i + 2}`);
-      maps.push({ tenantId, entityId: e.entityId, glAccountId: e.bankAccountId });
-    }
     // One consent for all five organisations: one token set shared by five concurrent syncs.
-    const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, maps);
+    let connectionIds: Map<string, string>;
+    ({ org, connectionIds } = await connectEveryTenant(sim, config));
     for (const [tenantId, connectionId] of connectionIds) tenants.push({ tenantId, connectionId });
   });
   afterAll(() => sim.close());
@@ -107,12 +119,10 @@ describe("the client's budget under a burst", () => {
     // timeScale 20: a Xero minute is 3 s, and the client's 1-second guard is 50 ms of wall time — more than loopback jitter on a busy machine.
     const { sim, config } = await simulatorAndConfig({ timeScale: 20, recordsPerOrg: 60, seed: 4, orgs: [{ name: "Burst Ltd", baseCurrency: "EUR" }] });
     try {
-      const org = await createTestOrg(t.db);
+      const { org, grantId } = await connectEveryTenant(sim, config);
       const tenantId = sim.tenantIds()[0];
-      const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, [{ tenantId, entityId: org.entityId, glAccountId: org.accounts["1000"] }]);
-      const [conn] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ grant_id: string }>(sql`select grant_id from xero_connections where id = ${connectionIds.get(tenantId)!}`));
       const budget = rateBudgetFor(t.db, config);
-      const api = new XeroApi({ config, budget, accessToken: (o) => accessTokenFor(t.db, org.ctx.admin, conn.grant_id, { config }, o) }, tenantId);
+      const api = new XeroApi({ config, budget, accessToken: (o) => accessTokenFor(t.db, org.ctx.admin, grantId, { config }, o) }, tenantId);
       sim.addFault({ kind: "slow", path: "/Accounts", probability: 0.3, delayMs: 40 });
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: 300 }, () => api.get("Accounts").then(() => "ok")));
@@ -135,11 +145,9 @@ describe("the client's budget under a burst", () => {
     const { sim, config } = await simulatorAndConfig({ timeScale: 20, recordsPerOrg: 60, seed: 5, orgs: [{ name: "Two Workers Ltd", baseCurrency: "EUR" }] });
     const second = connect(t.appUrl, { max: 4 });
     try {
-      const org = await createTestOrg(t.db);
+      const { org, grantId } = await connectEveryTenant(sim, config);
       const tenantId = sim.tenantIds()[0];
-      const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, [{ tenantId, entityId: org.entityId, glAccountId: org.accounts["1000"] }]);
-      const [conn] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ grant_id: string }>(sql`select grant_id from xero_connections where id = ${connectionIds.get(tenantId)!}`));
-      const apis = [t.db, second.db].map((db) => new XeroApi({ config, budget: rateBudgetFor(db, config), accessToken: (o) => accessTokenFor(db, org.ctx.admin, conn.grant_id, { config }, o) }, tenantId));
+      const apis = [t.db, second.db].map((db) => new XeroApi({ config, budget: rateBudgetFor(db, config), accessToken: (o) => accessTokenFor(db, org.ctx.admin, grantId, { config }, o) }, tenantId));
       // Every answer takes 300 ms: two processes with 5 local slots each would put 10 calls in flight; the shared leases hold it at 5, which then paces the calls (5 per 300 ms ≈ 50 a Xero minute).
       sim.addFault({ kind: "slow", path: "/Accounts", probability: 1, delayMs: 300 });
       const started = performance.now();
@@ -167,19 +175,12 @@ describe("the client's budget under a burst", () => {
     });
     const second = connect(t.appUrl, { max: 4 });
     try {
-      const org = await createTestOrg(t.db);
+      const { org, grantId } = await connectEveryTenant(sim, config);
       const tenantIds = sim.tenantIds();
-      const maps = [{ tenantId: tenantIds[0], entityId: org.entityId, glAccountId: org.accounts["1000"] }];
-      for (const tenantId of tenantIds.slice(1)) {
-        const e = await addEntity(t.db, org.ctx.admin, `Entity for ${tenantId.slice(0, 8)}`);
-        maps.push({ tenantId, entityId: e.entityId, glAccountId: e.bankAccountId });
-      }
-      const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, maps);
-      const [conn] = await inOrg(t.db, org.ctx.admin, (tx) => tx.execute<{ grant_id: string }>(sql`select grant_id from xero_connections where id = ${connectionIds.get(tenantIds[0])!}`));
       const calls = [t.db, second.db].flatMap((db) => {
         const budget = rateBudgetFor(db, config, { appPerMinute });
         return tenantIds.flatMap((tenantId) => {
-          const api = new XeroApi({ config, budget, accessToken: (o) => accessTokenFor(db, org.ctx.admin, conn.grant_id, { config }, o) }, tenantId);
+          const api = new XeroApi({ config, budget, accessToken: (o) => accessTokenFor(db, org.ctx.admin, grantId, { config }, o) }, tenantId);
           return Array.from({ length: 20 }, () => api.get("Accounts").then(() => "ok"));
         });
       });
@@ -202,9 +203,8 @@ describe("the client's budget under a burst", () => {
     // Only the client's day is compressed here (a Xero day = 4.3 s): the simulator runs at normal speed so the authorisation code does not expire mid-connect.
     const { sim, config } = await simulatorAndConfig({ recordsPerOrg: 60, seed: 6, perDay: 5, orgs: [{ name: "Starter Tier Ltd", baseCurrency: "EUR" }] });
     try {
-      const org = await createTestOrg(t.db);
+      const { org, connectionIds } = await connectEveryTenant(sim, config);
       const tenantId = sim.tenantIds()[0];
-      const { connectionIds } = await connectTenants(t.db, org.ctx.admin, sim, config, [{ tenantId, entityId: org.entityId, glAccountId: org.accounts["1000"] }]);
       const connectionId = connectionIds.get(tenantId)!;
       const budget = rateBudgetFor(t.db, config, { timeScale: 20_000 });
       const { jobId } = await createSyncJob(t.db, org.ctx.accountant, { connectionId, kind: "full", trigger: "manual" });
