@@ -1,7 +1,7 @@
 "use client";
 import { useState } from "react";
 import type { PolicyTier } from "@/server/approvals/policy";
-import { Field, ProposalOutcome, ReasonField, useProposal } from "./proposal";
+import { Field, ProposalSubmit, useProposal } from "./proposal";
 
 type Row = { minAmount: string; approvalsRequired: string; adminRequired: boolean };
 
@@ -47,11 +47,7 @@ export function ApprovalTiersForm({ kind, label, current }: { kind: string; labe
       <div className="row" style={{ margin: ".5rem 0" }}>
         <button type="button" className="secondary" disabled={rows.length >= 10} onClick={() => setRows((rs) => [...rs, { minAmount: "", approvalsRequired: "1", adminRequired: false }])}>Add tier</button>
       </div>
-      <ReasonField value={reason} onChange={setReason} error={err("reason")} />
-      <div className="row" style={{ marginTop: ".5rem" }}>
-        <button type="submit" disabled={m.isPending}>{m.isPending ? "Proposing…" : "Propose tiers"}</button>
-      </div>
-      <ProposalOutcome result={m.data} />
+      <ProposalSubmit reason={reason} onReason={setReason} error={err("reason")} pending={m.isPending} label="Propose tiers" result={m.data} />
     </form>
   );
 }

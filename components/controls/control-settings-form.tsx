@@ -1,7 +1,7 @@
 "use client";
 import { useState } from "react";
 import type { ControlSettings } from "@/server/approvals/policy";
-import { Field, ProposalOutcome, ReasonField, useProposal } from "./proposal";
+import { Field, ProposalSubmit, useProposal } from "./proposal";
 
 /** Proposes how long requests wait and what closed periods do to late postings and imports. */
 export function ControlSettingsForm({ current }: { current: ControlSettings }) {
@@ -39,11 +39,7 @@ export function ControlSettingsForm({ current }: { current: ControlSettings }) {
           )}
         </Field>
       </div>
-      <ReasonField value={reason} onChange={setReason} error={err("reason")} />
-      <div className="row" style={{ marginTop: ".5rem" }}>
-        <button type="submit" disabled={m.isPending}>{m.isPending ? "Proposing…" : "Propose settings"}</button>
-      </div>
-      <ProposalOutcome result={m.data} />
+      <ProposalSubmit reason={reason} onReason={setReason} error={err("reason")} pending={m.isPending} label="Propose settings" result={m.data} />
     </form>
   );
 }

@@ -1,7 +1,7 @@
 "use client";
 import { useState } from "react";
 import type { ExceptionPolicy, WriteOffAccount } from "@/server/exceptions/exception-policy";
-import { Field, ProposalOutcome, ReasonField, useProposal } from "./proposal";
+import { Field, ProposalSubmit, useProposal } from "./proposal";
 
 type Fields = Record<Exclude<keyof ExceptionPolicy, "ageStepDays" | "writeOffAccountId">, string> & { ageStepDays: string; writeOffAccountId: string };
 
@@ -60,11 +60,7 @@ export function ExceptionPolicyForm({ current, accounts }: { current: ExceptionP
           )}
         </Field>
       </div>
-      <ReasonField value={reason} onChange={setReason} error={err("reason")} />
-      <div className="row" style={{ marginTop: ".5rem" }}>
-        <button type="submit" disabled={m.isPending}>{m.isPending ? "Proposing…" : "Propose policy change"}</button>
-      </div>
-      <ProposalOutcome result={m.data} />
+      <ProposalSubmit reason={reason} onReason={setReason} error={err("reason")} pending={m.isPending} label="Propose policy change" result={m.data} />
     </form>
   );
 }

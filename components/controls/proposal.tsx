@@ -31,16 +31,25 @@ export function Field({ label, error, children }: { label: string; error?: strin
   );
 }
 
-export function ReasonField({ value, onChange, error }: { value: string; onChange: (v: string) => void; error?: string }) {
+/** The end of every proposal form: the reason approvers will read, the submit button, and what became of the proposal. */
+export function ProposalSubmit({ reason, onReason, error, pending, label, result }: {
+  reason: string; onReason: (v: string) => void; error?: string; pending: boolean; label: string; result?: ActionResult<ControlsProposal>;
+}) {
   return (
-    <Field label="Reason for approvers" error={error}>
-      {(a) => <textarea {...a} value={value} onChange={(e) => onChange(e.target.value)} rows={2} required minLength={3} maxLength={2000} />}
-    </Field>
+    <>
+      <Field label="Reason for approvers" error={error}>
+        {(a) => <textarea {...a} value={reason} onChange={(e) => onReason(e.target.value)} rows={2} required minLength={3} maxLength={2000} />}
+      </Field>
+      <div className="row" style={{ marginTop: ".5rem" }}>
+        <button type="submit" disabled={pending}>{pending ? "Proposing…" : label}</button>
+      </div>
+      <ProposalOutcome result={result} />
+    </>
   );
 }
 
 /** What became of the proposal: refused (the service's message), or waiting for someone else, with the way to the request. */
-export function ProposalOutcome({ result }: { result?: ActionResult<ControlsProposal> }) {
+function ProposalOutcome({ result }: { result?: ActionResult<ControlsProposal> }) {
   if (!result) return null;
   if (!result.ok) return <p role="alert" className="alert error">{result.message}</p>;
   if (result.data.status === "executed") return <p role="status" className="alert ok">Applied: this organisation&apos;s tiers let controls changes run without approval.</p>;
