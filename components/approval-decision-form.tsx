@@ -4,8 +4,13 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { approveAction, rejectAction, withdrawAction } from "@/app/(app)/approvals/actions";
 
-/** Approve or reject one version of a request; the version is the one this page showed. */
-export function ApprovalDecisionForm({ requestId, version }: { requestId: string; version: number }) {
+/**
+ * Approve or reject one version of a request; the version is the one this page showed.
+ * The page keeps this mounted after the decision (open turns false once the refreshed request
+ * is no longer the viewer's to decide) so the outcome stays on screen instead of vanishing
+ * with the buttons.
+ */
+export function ApprovalDecisionForm({ requestId, version, open }: { requestId: string; version: number; open: boolean }) {
   const router = useRouter();
   const [comment, setComment] = useState("");
   const m = useMutation({
@@ -15,6 +20,12 @@ export function ApprovalDecisionForm({ requestId, version }: { requestId: string
     },
   });
   const result = m.data;
+  const outcome = result?.ok && (
+    <p role="status" className="alert ok">
+      {result.data.status === "executed" ? "Approved and executed." : result.data.status === "rejected" ? "Rejected." : `Approved: ${result.data.approvals} of ${result.data.required}${result.data.adminMissing ? ", an admin is still needed" : ""}.`}
+    </p>
+  );
+  if (!open) return outcome || null;
   return (
     <form className="panel" aria-label="Decide this request" onSubmit={(e) => e.preventDefault()}>
       <label>
@@ -26,11 +37,7 @@ export function ApprovalDecisionForm({ requestId, version }: { requestId: string
         <button type="button" className="danger" disabled={m.isPending} onClick={() => m.mutate("reject")}>Reject</button>
       </div>
       {result && !result.ok && <p role="alert" className="alert error">{result.fieldErrors?.comment?.[0] ?? result.message}</p>}
-      {result?.ok && (
-        <p role="status" className="alert ok">
-          {result.data.status === "executed" ? "Approved and executed." : result.data.status === "rejected" ? "Rejected." : `Approved: ${result.data.approvals} of ${result.data.required}${result.data.adminMissing ? ", an admin is still needed" : ""}.`}
-        </p>
-      )}
+      {outcome}
     </form>
   );
 }

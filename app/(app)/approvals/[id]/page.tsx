@@ -75,7 +75,7 @@ export default async function ApprovalRequestPage({ params }: { params: Promise<
         </table>
       </div>
 
-      {r.canDecide && <ApprovalDecisionForm requestId={r.id} version={r.version} />}
+      <ApprovalDecisionForm requestId={r.id} version={r.version} open={r.canDecide} />
       {r.isMaker && r.status === "pending" && (
         <div className="panel row">
           <span className="muted">You submitted this request; someone else must approve it.</span>
