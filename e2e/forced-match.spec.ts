@@ -2,11 +2,11 @@ import { expect, test } from "@playwright/test";
 import { alertOf, asUser } from "./sign-in";
 
 /**
- * A match outside the tolerance, from the accountant's click to the approver's decision: the bank
- * charged, say, 24.14 in card fees for the month before last (its line is an open "No match" exception;
- * no other spec touches that month), the ledger booked 2.50 less from its fee schedule. The accountant
- * matches the two by hand; 2.50 is beyond the demo's tolerance (1.00 or 3 %), so the match needs a reason and a second person,
- * and nothing is matched until the approver approves it.
+ * A match outside the tolerance, from the accountant's click to the approver's decision. The bank's
+ * card fees of the month before last are an open "No match" exception (no other spec touches that
+ * month); the ledger books the fee 2.50 below the bank's figure, from its fee schedule. 2.50 is
+ * beyond the demo's tolerance (1.00 or 3 %), so matching the two by hand needs a reason and a
+ * second person, and nothing is matched until the approver approves it.
  */
 test("a match by hand outside the tolerance waits for an approver, and is made only when approved", async ({ browser }) => {
   const now = new Date();
