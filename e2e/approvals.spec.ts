@@ -1,15 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
 import { alertOf, asUser, nextActionCall, replayAction } from "./sign-in";
+import { fillJournalEntry } from "./journal-entry";
 
-async function fillEntry(page: Page, date: string, description: string, amount: string) {
-  await page.goto("/ledger/entries/new");
-  await page.getByLabel("Date").fill(date);
-  await page.getByLabel("Description", { exact: true }).fill(description);
-  await page.getByLabel("Line 1 account").selectOption({ label: "6300 Travel" });
-  await page.getByLabel("Line 1 debit").fill(amount);
-  await page.getByLabel("Line 2 account").selectOption({ label: "2300 Accrued expenses" });
-  await page.getByLabel("Line 2 credit").fill(amount);
-}
+/** A travel accrual: the kind of manual entry these specs submit. */
+const fillEntry = (page: Page, date: string, description: string, amount: string) =>
+  fillJournalEntry(page, { date, description, amount, debit: "6300 Travel", credit: "2300 Accrued expenses" });
 
 test("an adjustment of 12,000 needs two approvers; the maker cannot approve it, not even with a forged call", async ({ browser }) => {
   const today = new Date().toISOString().slice(0, 10);

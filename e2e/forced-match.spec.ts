@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { alertOf, asUser } from "./sign-in";
+import { fillJournalEntry } from "./journal-entry";
 
 /**
  * A match outside the tolerance, from the accountant's click to the approver's decision. The bank's
@@ -26,13 +27,7 @@ test("a match by hand outside the tolerance waits for an approver, and is made o
   const ledgerAmount = `${booked.slice(0, -2)}.${booked.slice(-2)}`;
 
   // The ledger side: a journal entry for the fees (a manual entry goes through approval too).
-  await page.goto("/ledger/entries/new");
-  await page.getByLabel("Date").fill(bookedOn);
-  await page.getByLabel("Description", { exact: true }).fill(`Card fees ${month} per the fee schedule`);
-  await page.getByLabel("Line 1 account").selectOption({ label: "6800 Bank fees" });
-  await page.getByLabel("Line 1 debit").fill(ledgerAmount);
-  await page.getByLabel("Line 2 account").selectOption({ label: "1000 Bank — operating account" });
-  await page.getByLabel("Line 2 credit").fill(ledgerAmount);
+  await fillJournalEntry(page, { date: bookedOn, description: `Card fees ${month} per the fee schedule`, amount: ledgerAmount, debit: "6800 Bank fees", credit: "1000 Bank — operating account" });
   await page.getByLabel("Reason for approvers").fill("Monthly card fees, from the bank's fee schedule");
   await page.getByRole("button", { name: "Submit for approval" }).click();
   await expect(page).toHaveURL(/\/approvals\/[0-9a-f-]{36}$/);
