@@ -2,7 +2,7 @@ import { appDb, type Db } from "@/server/db/client";
 import { serverEnv } from "@/server/env";
 import { listOrganisationIds } from "@/server/jobs/organisations";
 import { runTrialBalanceJob } from "@/server/jobs/trial-balance-job";
-import { planNightlyMatching, runMatchingJob } from "@/server/jobs/matching-job";
+import { planNightlyMatching, runMatchingBacklog, runMatchingJob } from "@/server/jobs/matching-job";
 
 /**
  * What the functions need from the outside world, in one place so tests can pass their own.
@@ -14,6 +14,7 @@ export type JobDeps = {
   listOrganisationIds: (db: Db) => Promise<string[]>;
   runTrialBalanceJob: typeof runTrialBalanceJob;
   runMatchingJob: typeof runMatchingJob;
+  runMatchingBacklog: typeof runMatchingBacklog;
   planNightlyMatching: typeof planNightlyMatching;
 };
 
@@ -22,5 +23,6 @@ export const defaultJobDeps: JobDeps = {
   listOrganisationIds,
   runTrialBalanceJob,
   runMatchingJob,
+  runMatchingBacklog,
   planNightlyMatching,
 };

@@ -85,6 +85,25 @@ export const matchRuns = pgTable(
 );
 
 /**
+ * Dates delivered into a source that no reconciliation run has covered yet: one range per source,
+ * widened by every landing (file, webhook) in the landing's own transaction and taken whole by the
+ * run that reconciles it. A burst of deliveries therefore becomes one run over the dates they
+ * brought, and work a crashed process had promised is still here when it starts again.
+ */
+export const matchingBacklog = pgTable(
+  "matching_backlog",
+  {
+    orgId: uuid().notNull().references(() => organisations.id),
+    sourceId: uuid().primaryKey().references(() => sources.id),
+    dateFrom: date().notNull(),
+    dateTo: date().notNull(),
+    /** When the oldest still-unreconciled delivery in the range landed. */
+    since: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check("matching_backlog_range", sql`${t.dateFrom} <= ${t.dateTo}`)],
+);
+
+/**
  * A set of records on both sides that tie out. Lifecycle (enforced by the service and by the
  * trigger matches_transition): suggested → confirmed | rejected | superseded; auto_matched →
  * confirmed | undone | superseded; confirmed → undone. A manual match starts confirmed.

@@ -3,7 +3,7 @@ import { InngestTestEngine, mockCtx } from "@inngest/test";
 import { describe, expect, test, vi } from "vitest";
 import type { Db } from "@/server/db/client";
 import type { JobDeps } from "../deps";
-import { createMatchingRun, createNightlyMatching, NIGHTLY_MATCHING_CRON } from "./matching";
+import { createMatchingBacklogRun, createMatchingRun, createNightlyMatching, NIGHTLY_MATCHING_CRON } from "./matching";
 
 /**
  * Engine tests of the two matching functions: steps, ids, arguments and the fan-out. The services
@@ -19,6 +19,7 @@ function fakeDeps(plan: { orgId: string; sourceIds: string[] }[] = []) {
     listOrganisationIds: vi.fn(unused),
     runTrialBalanceJob: vi.fn(unused),
     runMatchingJob: vi.fn<JobDeps["runMatchingJob"]>(async (_db, job) => ({ orgId: job.orgId, sourceId: job.sourceId, runId: "run-1", status: "succeeded", from: job.from ?? null, to: job.to ?? null, error: null })),
+    runMatchingBacklog: vi.fn<JobDeps["runMatchingBacklog"]>(async (_db, orgId, sourceId) => ({ orgId, sourceId, runId: "run-2", status: "succeeded", from: "2026-03-02", to: "2026-03-09", error: null })),
     planNightlyMatching: vi.fn(async () => plan),
   } satisfies JobDeps;
 }
@@ -49,8 +50,45 @@ describe("matching-run function", () => {
     const deps = fakeDeps();
     deps.runMatchingJob.mockRejectedValueOnce(new Error("database unavailable"));
     const t = new InngestTestEngine({ function: createMatchingRun(deps) });
-    const { error } = await t.execute({ events: [{ name: "tieout/matching.run.requested", data: { orgId: randomUUID(), sourceId: randomUUID(), trigger: "import", importId: randomUUID() } }] });
+    const { error } = await t.execute({ events: [{ name: "tieout/matching.run.requested", data: { orgId: randomUUID(), sourceId: randomUUID(), trigger: "cli" } }] });
     expect((error as { message?: string }).message).toBe("database unavailable");
+  });
+});
+
+describe("matching-backlog function", () => {
+  test("reconciles the source's backlog in one step, with no dates of its own", async () => {
+    const deps = fakeDeps();
+    const [orgId, sourceId] = [randomUUID(), randomUUID()];
+    const t = new InngestTestEngine({ function: createMatchingBacklogRun(deps) });
+    const { result, error, ctx } = await t.execute({ events: [{ name: "tieout/matching.backlog.added", data: { orgId, sourceId } }] });
+    expect(error).toBeUndefined();
+    expect(stepIds(ctx)).toEqual(["reconcile-backlog"]);
+    expect(deps.runMatchingBacklog).toHaveBeenCalledTimes(1);
+    expect(deps.runMatchingBacklog.mock.calls[0].slice(0, 3)).toEqual([FAKE_DB, orgId, sourceId]);
+    expect(result).toMatchObject({ runId: "run-2", from: "2026-03-02", to: "2026-03-09" });
+  });
+
+  test("an empty backlog (another run took it) is not an error", async () => {
+    const deps = fakeDeps();
+    deps.runMatchingBacklog.mockResolvedValueOnce(null);
+    const t = new InngestTestEngine({ function: createMatchingBacklogRun(deps) });
+    const { result, error } = await t.execute({ events: [{ name: "tieout/matching.backlog.added", data: { orgId: randomUUID(), sourceId: randomUUID() } }] });
+    expect(error).toBeUndefined();
+    expect(result).toBeNull();
+  });
+
+  test("a failed run is the step's error, so Inngest retries it (the service has put the range back)", async () => {
+    const deps = fakeDeps();
+    deps.runMatchingBacklog.mockResolvedValueOnce({ orgId: "o", sourceId: "s", runId: "run-3", status: "failed", from: "2026-03-02", to: "2026-03-02", error: "lock timeout" });
+    const t = new InngestTestEngine({ function: createMatchingBacklogRun(deps) });
+    const { error } = await t.execute({ events: [{ name: "tieout/matching.backlog.added", data: { orgId: randomUUID(), sourceId: randomUUID() } }] });
+    expect((error as { message?: string }).message).toBe("reconciliation run run-3 failed: lock timeout");
+  });
+
+  test("waits for a source's deliveries to pause (debounce per source, bounded) and runs one per organisation at a time", () => {
+    const opts = (createMatchingBacklogRun(fakeDeps()) as unknown as { opts: { debounce: unknown; concurrency: unknown } }).opts;
+    expect(opts.debounce).toEqual({ key: "event.data.sourceId", period: "10s", timeout: "2m" });
+    expect(opts.concurrency).toEqual({ limit: 1, key: "event.data.orgId" });
   });
 });
 

@@ -3,7 +3,7 @@ import { todayUtc } from "@/server/jobs/events";
 import type { MatchingRunSummary } from "@/server/jobs/matching-job";
 import { inngest } from "../client";
 import { defaultJobDeps, type JobDeps } from "../deps";
-import { matchingRunRequested } from "../events";
+import { matchingBacklogAdded, matchingRunRequested } from "../events";
 
 export const NIGHTLY_MATCHING_CRON = "TZ=UTC 30 2 * * *";
 
@@ -29,6 +29,34 @@ export function createMatchingRun(deps: JobDeps = defaultJobDeps) {
       return step.run("reconcile", (): Promise<MatchingRunSummary> =>
         deps.runMatchingJob(deps.db(), { ...data, against: data.against ?? { kind: "ledger" } }, new Date(`${today}T12:00:00Z`)),
       );
+    },
+  );
+}
+
+/**
+ * Reconciles a source's backlog once its deliveries pause: every landing (file, webhook) sends an
+ * event, and debounce per source turns a burst into one run, started 10 s after the last event or
+ * 2 minutes after the first, whichever is sooner. The event carries no dates: the run takes them
+ * all from the backlog row, so the events a debounce drops lose nothing. A failed run puts its
+ * range back before the step's error makes Inngest retry it.
+ */
+export function createMatchingBacklogRun(deps: JobDeps = defaultJobDeps) {
+  return inngest.createFunction(
+    {
+      id: "matching-backlog",
+      name: "Reconciliation after deliveries",
+      triggers: [matchingBacklogAdded],
+      debounce: { key: "event.data.sourceId", period: "10s", timeout: "2m" },
+      concurrency: { limit: 1, key: "event.data.orgId" },
+      retries: 2,
+    },
+    async ({ event, step }) => {
+      const data = matchingBacklogAdded.schema.parse(event.data);
+      return step.run("reconcile-backlog", async (): Promise<MatchingRunSummary | null> => {
+        const run = await deps.runMatchingBacklog(deps.db(), data.orgId, data.sourceId);
+        if (run?.status === "failed") throw new Error(`reconciliation run ${run.runId} failed: ${run.error}`);
+        return run;
+      });
     },
   );
 }
@@ -60,4 +88,5 @@ export function createNightlyMatching(deps: JobDeps = defaultJobDeps) {
 }
 
 export const matchingRun = createMatchingRun();
+export const matchingBacklogRun = createMatchingBacklogRun();
 export const nightlyMatching = createNightlyMatching();

@@ -24,7 +24,7 @@ function fakeDeps(orgIds: string[], failFor: string[] = []) {
   const listOrganisationIds = vi.fn(async (_db: Db) => orgIds);
   const db = vi.fn(() => FAKE_DB);
   const unused = () => Promise.reject(new Error("not used by this function"));
-  return { db, listOrganisationIds, runTrialBalanceJob, runMatchingJob: unused, planNightlyMatching: unused } satisfies JobDeps;
+  return { db, listOrganisationIds, runTrialBalanceJob, runMatchingJob: unused, runMatchingBacklog: unused, planNightlyMatching: unused } satisfies JobDeps;
 }
 
 const stepIds = (ctx: { step: { run: { mock: { calls: unknown[][] } } } }) => ctx.step.run.mock.calls.map((c) => c[0]);

@@ -248,7 +248,7 @@ describe("sweeps", () => {
     // The operating account's statement arrives again (nothing new in it, still an import).
     const imp = await importFile(t.db, org.ctx.accountant, { sourceId: f.sourceId, fileName: "march-again.csv", bytes: Buffer.from(BANK_CSV), format: "csv" }, LIMITS);
     expect(imp.newCount).toBe(0);
-    await afterImportLanded(t.db, org.ctx.accountant, { sourceId: f.sourceId, importId: imp.importId, newCount: 0 });
+    await afterImportLanded(t.db, org.orgId, { sourceId: f.sourceId, newCount: 0, actor: "after-import" });
     const after = await exceptions(sql`kind = 'stale_source'`);
     expect(after.find((e) => e.subject_key === `source:${f.sourceId}`)).toMatchObject({ status: "resolved", resolution: "cleared" });
     expect(after.find((e) => e.subject_key === `source:${quiet}`)).toMatchObject({ status: "open" });

@@ -7,6 +7,7 @@ import { formatMoney, money, type Money, sum, toUnits4 } from "@/server/money";
 import type { Ctx } from "@/server/tenancy/context";
 import { AppError } from "@/server/errors";
 import { loadControlSettings } from "@/server/approvals/policy";
+import { widenMatchingBacklog } from "@/server/matching/backlog";
 import { batchesOf, type CanonicalRecord, type ParsedFile, type ParsedStatement, type ParsedTail, type RecordBatches } from "./parsers/canonical";
 import { DedupeKeyer } from "./dedupe-key";
 
@@ -78,6 +79,9 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
   let total = 0;
   const keys = new DedupeKeyer();
   const tallies = new Map<number | null, Tally>();
+  // The booked dates the accepted lines span (ISO dates order as strings): what the reconciliation run after this landing covers.
+  let firstDate = "";
+  let lastDate = "";
   let tail: ParsedTail | undefined;
   function* stagingRows(): Generator<(string | null)[]> {
     for (let step = batches.next(); ; step = batches.next()) {
@@ -96,6 +100,8 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
           continue;
         }
         accepted++;
+        if (!firstDate || r.bookedDate < firstDate) firstDate = r.bookedDate;
+        if (r.bookedDate > lastDate) lastDate = r.bookedDate;
         yield stagingRow(r, keys.next(r));
       }
     }
@@ -175,6 +181,7 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
   if (inserted.count !== newCount) throw new Error(`import ${importId}: expected ${newCount} new lines, wrote ${inserted.count}`);
   // Dropped now, not at commit: one transaction may land several events (an Adyen batch).
   await tx.execute(sql`drop table import_staging`);
+  if (newCount > 0) await widenMatchingBacklog(tx, ctx.orgId, source.id, { from: firstDate, to: lastDate });
 
   await appendAudit(tx, ctx, [{
     action: "import.completed",

@@ -1,9 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { inOrg } from "@/server/db/tenant";
-import { clearStaleAfterDelivery } from "@/server/exceptions/stale-sources";
 import { isUuid } from "@/server/ids";
-import { todayUtc } from "@/server/jobs/events";
+import { afterImportLanded } from "@/server/jobs/after-import";
 import { systemCtx } from "@/server/tenancy/context";
 import { ParseError } from "./parsers/canonical";
 import { landRecords, lockSourceImports } from "./land-records";
@@ -71,7 +70,9 @@ export async function receiveWebhook(db: Db, d: WebhookDelivery): Promise<Webhoo
       }
       return out;
     });
-    if (results.some((r) => !r.replayed)) await clearStaleAfterDelivery(db, source.org_id, `webhook:${provider}`, todayUtc());
+    if (results.some((r) => !r.replayed)) {
+      await afterImportLanded(db, source.org_id, { sourceId: d.sourceId, newCount: results.reduce((n, r) => n + r.transactions, 0), actor: `webhook:${provider}` });
+    }
     return { status: 200, body: { ok: true, message: "Received.", events: results } };
   } catch (e) {
     if (e instanceof ParseError) return { status: 400, body: { ok: false, message: e.message } };

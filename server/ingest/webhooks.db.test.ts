@@ -7,6 +7,7 @@ import { inOrg } from "@/server/db/tenant";
 import { sweepStaleSources } from "@/server/exceptions/stale-sources";
 import { todayUtc } from "@/server/jobs/events";
 import { addDays } from "@/server/matching/records";
+import { initJobs, type JobEvent } from "@/server/jobs";
 import { receiveWebhook } from "./receive-webhook";
 import { createSource, webhookSecretOf } from "./sources";
 
@@ -17,6 +18,11 @@ let org: TestOrg;
 let sourceId: string;
 let secret: string;
 const NOW = 1_763_700_000;
+
+// What a delivery hands to the background (a reconciliation of its lines) is recorded, not run:
+// server/jobs/matching-backlog.db.test.ts runs it.
+const requested: JobEvent[] = [];
+initJobs({ mode: "inngest", send: async (e) => (requested.push(e), { ids: [] }) });
 
 beforeAll(async () => {
   org = await createTestOrg(t.db);
@@ -65,6 +71,7 @@ describe("signed payment-provider webhooks", () => {
       expect(r.body.events).toEqual([{ id: `evt_test_${n}`, replayed: false, transactions: 1 }]);
     }
     expect(await transactions()).toBe(50);
+    expect(requested.filter((e) => e.name === "tieout/matching.backlog.added")).toHaveLength(50);
     const [row] = await t.adminDb.execute<{ amount: string; external_id: string; type: string }>(sql`select amount::text, external_id, type from canonical_transactions where source_id = ${sourceId} and external_id = 'txn_test_7'`);
     expect(row).toEqual({ amount: "49.9700", external_id: "txn_test_7", type: "payment" });
   });

@@ -1,36 +1,31 @@
 import type { Db } from "@/server/db/client";
 import { clearStaleAfterDelivery } from "@/server/exceptions/stale-sources";
-import type { Ctx } from "@/server/tenancy/context";
-import { consoleJobLogger } from "./dispatch";
-import { dispatch } from "./dispatch";
-import { MATCHING_RUN_REQUESTED, todayUtc } from "./events";
+import { consoleJobLogger, dispatch } from "./dispatch";
+import { MATCHING_BACKLOG_ADDED, todayUtc } from "./events";
 
 /**
- * Everything that follows an import that has committed: the source is no longer stale (its
- * stale_source exception is cleared — a sweep of the organisation's few sources, cheap), and the
- * new lines are reconciled. An import with nothing new still counts as the source delivering.
- * Neither may fail the import, which has already landed: failures are logged.
+ * Everything that follows an import that has committed — a file confirmed by a person or a
+ * webhook delivery: the source is no longer stale (its stale_source exception is cleared — a sweep
+ * of the organisation's few sources, cheap), and the new lines, which the landing added to the
+ * source's matching backlog, are reconciled. An import with nothing new still counts as the
+ * source delivering. Neither may fail the import, which has already landed: failures are logged.
  */
-export async function afterImportLanded(db: Db, ctx: Ctx, imp: { sourceId: string; importId: string; newCount: number }, now: Date = new Date()): Promise<void> {
-  await clearStaleAfterDelivery(db, ctx.orgId, "after-import", todayUtc(now));
-  await requestMatchingAfterImport(ctx, imp);
+export async function afterImportLanded(db: Db, orgId: string, imp: { sourceId: string; newCount: number; actor: string }, now: Date = new Date()): Promise<void> {
+  await clearStaleAfterDelivery(db, orgId, imp.actor, todayUtc(now));
+  if (imp.newCount > 0) await requestBacklogMatching(orgId, imp.sourceId);
 }
 
 /**
- * After an import has committed: ask for a reconciliation run over the dates it brought in.
- * Never inside the import's transaction (the import must not wait for, or fail with, matching),
- * and a dispatch failure (Inngest unreachable) is logged, not reported as a failed import — the
- * nightly run reconciles the lines anyway.
+ * Asks for the source's backlog to be reconciled. Never inside the import's transaction (the
+ * import must not wait for, or fail with, matching). Both runners wait for deliveries to pause
+ * before running, so a burst of webhooks becomes one run. A dispatch failure (Inngest
+ * unreachable) is logged, not reported as a failed import: the backlog row keeps the dates, and
+ * the next delivery, a restart or the nightly run reconciles them.
  */
-export async function requestMatchingAfterImport(ctx: Ctx, imp: { sourceId: string; importId: string; newCount: number }): Promise<void> {
-  if (imp.newCount === 0) return;
+export async function requestBacklogMatching(orgId: string, sourceId: string): Promise<void> {
   try {
-    await dispatch({
-      name: MATCHING_RUN_REQUESTED,
-      id: `import:${imp.importId}`,
-      data: { orgId: ctx.orgId, sourceId: imp.sourceId, importId: imp.importId, trigger: "import", requestedBy: ctx.userId ?? undefined },
-    });
+    await dispatch({ name: MATCHING_BACKLOG_ADDED, data: { orgId, sourceId } });
   } catch (e) {
-    consoleJobLogger.error("could not request matching after an import", { orgId: ctx.orgId, importId: imp.importId, error: String(e) });
+    consoleJobLogger.error("could not request matching after an import", { orgId, sourceId, error: String(e) });
   }
 }

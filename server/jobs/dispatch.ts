@@ -4,7 +4,8 @@ import { serverEnv } from "@/server/env";
 import { AppError } from "@/server/errors";
 import { JOB_EVENT_SCHEMAS, todayUtc, type JobEvent } from "./events";
 import { runTrialBalanceJob, type TrialBalanceRunSummary } from "./trial-balance-job";
-import { runMatchingJob, type MatchingRunSummary } from "./matching-job";
+import { runMatchingBacklog, runMatchingJob, type MatchingRunSummary } from "./matching-job";
+import { createDebouncer, type Debouncer } from "./debouncer";
 
 /**
  * The dispatch seam: the only place where the rest of server/ (and app/) hands work to the
@@ -33,14 +34,26 @@ export const consoleJobLogger: JobLogger = {
 export type JobsMode = "inline" | "inngest";
 
 export type JobsConfig =
-  | { mode: "inline"; db: () => Db; log?: JobLogger; now?: () => Date }
+  | {
+      mode: "inline";
+      db: () => Db;
+      log?: JobLogger;
+      now?: () => Date;
+      /** How long deliveries to one source must pause before their backlog is reconciled, and the longest wait (default 2 s and 30 s). */
+      backlogDebounce?: { quietMs: number; maxWaitMs: number };
+    }
   | { mode: "inngest"; log?: JobLogger; /** Replaces the lazily imported Inngest client's send (tests). */ send?: (event: JobEvent) => Promise<{ ids: string[] }> };
 
 export type DispatchResult =
   | { mode: "inline"; event: JobEvent["name"]; runs: (TrialBalanceRunSummary | MatchingRunSummary)[]; /** Started and not awaited (import-triggered and scheduled matching). */ detached?: boolean }
   | { mode: "inngest"; event: JobEvent["name"]; eventIds: string[] };
 
-export type Dispatcher = { mode: JobsMode; dispatch: (event: JobEvent) => Promise<DispatchResult> };
+export type Dispatcher = {
+  mode: JobsMode;
+  dispatch: (event: JobEvent) => Promise<DispatchResult>;
+  /** Inline mode: resolves once no debounced work is waiting or running (tests, shutdown). */
+  settled?: () => Promise<void>;
+};
 
 /** Inngest when it is configured (an event key for Cloud/self-hosted, or INNGEST_DEV), inline otherwise. */
 export function jobsModeFromEnv(env: { INNGEST_EVENT_KEY?: string; INNGEST_DEV?: string }): JobsMode {
@@ -79,8 +92,10 @@ export function createDispatcher(config: JobsConfig): Dispatcher {
   }
 
   const now = config.now ?? (() => new Date());
+  const backlogRuns: Debouncer = createDebouncer(config.backlogDebounce ?? { quietMs: 2_000, maxWaitMs: 30_000 });
   return {
     mode: "inline",
+    settled: backlogRuns.settled,
     async dispatch(raw) {
       const event = validate(raw);
       try {
@@ -100,16 +115,25 @@ export function createDispatcher(config: JobsConfig): Dispatcher {
           }
           case "tieout/matching.run.requested": {
             const job = { ...event.data, against: event.data.against ?? { kind: "ledger" as const } };
-            // A person waiting on "Run now" (or the CLI) gets the run's outcome; an import must not
-            // wait for matching (nor fail because of it), so its run is started and left running
-            // here. The match_runs row is the progress record either way.
-            if (job.trigger === "import" || job.trigger === "schedule") {
+            // A person waiting on "Run now" (or the CLI) gets the run's outcome; a scheduled run is
+            // started and left running. The match_runs row is the progress record either way.
+            if (job.trigger === "schedule") {
               void runMatchingJob(config.db(), job, now()).catch((e) =>
                 log.error("detached matching run failed", { orgId: job.orgId, sourceId: job.sourceId, error: e instanceof AppError ? `${e.code}: ${e.message}` : String(e) }),
               );
               return { mode: "inline", event: event.name, runs: [], detached: true };
             }
             return { mode: "inline", event: event.name, runs: [await runMatchingJob(config.db(), job, now())] };
+          }
+          case "tieout/matching.backlog.added": {
+            const { orgId, sourceId } = event.data;
+            backlogRuns.request(sourceId, () =>
+              runMatchingBacklog(config.db(), orgId, sourceId, now()).then(
+                () => undefined,
+                (e) => log.error("matching after deliveries failed", { orgId, sourceId, error: e instanceof AppError ? `${e.code}: ${e.message}` : String(e) }),
+              ),
+            );
+            return { mode: "inline", event: event.name, runs: [], detached: true };
           }
         }
       } catch (e) {

@@ -19,8 +19,8 @@ export const JOB_EVENT_SCHEMAS = {
   /** Run (or continue) one queued Xero sync job; connectionId keys the one-at-a-time concurrency. */
   "tieout/xero.sync.requested": z.object({ orgId: z.guid(), jobId: z.guid(), connectionId: z.guid() }),
   /**
-   * Reconcile one source for a date range (a "Run now", the CLI, an import that landed, the
-   * nightly sweep). Without from/to: the dates of `importId`'s lines, or else the last 35 days.
+   * Reconcile one source for a date range (a "Run now", the CLI, the nightly sweep). Without
+   * from/to: the last 35 days.
    */
   "tieout/matching.run.requested": z.object({
     orgId: z.guid(),
@@ -28,10 +28,15 @@ export const JOB_EVENT_SCHEMAS = {
     against: z.discriminatedUnion("kind", [z.object({ kind: z.literal("ledger") }), z.object({ kind: z.literal("source"), sourceId: z.guid() })]).optional(),
     from: isoDate.optional(),
     to: isoDate.optional(),
-    importId: z.guid().optional(),
-    trigger: z.enum(["manual", "import", "schedule", "cli"]),
+    trigger: z.enum(["manual", "schedule", "cli"]),
     requestedBy: z.guid().optional(),
   }),
+  /**
+   * Lines landed in a source (a file import, a webhook delivery) and widened its matching backlog:
+   * reconcile what the backlog holds once the deliveries pause. Carries no dates on purpose — the
+   * backlog row has them all, however many events a burst sent.
+   */
+  "tieout/matching.backlog.added": z.object({ orgId: z.guid(), sourceId: z.guid() }),
 } as const;
 
 export type JobEventName = keyof typeof JOB_EVENT_SCHEMAS;
@@ -41,6 +46,7 @@ export type JobEvent = { [N in JobEventName]: { name: N; data: JobEventData<N>; 
 export const TRIAL_BALANCE_REQUESTED = "tieout/checks.trial-balance.requested" satisfies JobEventName;
 export const XERO_SYNC_REQUESTED = "tieout/xero.sync.requested" satisfies JobEventName;
 export const MATCHING_RUN_REQUESTED = "tieout/matching.run.requested" satisfies JobEventName;
+export const MATCHING_BACKLOG_ADDED = "tieout/matching.backlog.added" satisfies JobEventName;
 
 /** Today's date in UTC, the default asOf of scheduled and unqualified runs. */
 export function todayUtc(now: Date = new Date()): string {

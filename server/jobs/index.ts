@@ -2,11 +2,11 @@ export { createDispatcher, dispatch, initJobs, jobsConfigFromServerEnv, jobsMode
 export type { DispatchResult, Dispatcher, JobLogger, JobsConfig, JobsMode } from "./dispatch";
 export { JOB_EVENT_SCHEMAS, MATCHING_RUN_REQUESTED, TRIAL_BALANCE_REQUESTED, XERO_SYNC_REQUESTED, todayUtc } from "./events";
 export type { JobEvent, JobEventData, JobEventName } from "./events";
-export { nextNightlyRun, runNightlyTrialBalance, startInlineScheduler } from "./inline-scheduler";
+export { nextNightlyRun, resumeMatchingBacklogs, runNightlyMatching, runNightlyTrialBalance, startInlineScheduler } from "./inline-scheduler";
 export { listOrganisationIds } from "./organisations";
 export { runTrialBalanceJob } from "./trial-balance-job";
 export type { TrialBalanceRunSummary } from "./trial-balance-job";
-export { planNightlyMatching, runMatchingJob } from "./matching-job";
+export { planNightlyMatching, runMatchingBacklog, runMatchingJob } from "./matching-job";
 export type { MatchingRunSummary } from "./matching-job";
 export { runExceptionSweepsJob, runNightlyExceptionSweeps } from "./exception-sweeps-job";
 export type { ExceptionSweepSummary, NightlySweepOutcome } from "./exception-sweeps-job";

@@ -4,6 +4,7 @@ import { todayUtc } from "./events";
 import { runNightlyExceptionSweeps, type NightlySweepOutcome } from "./exception-sweeps-job";
 import { listOrganisationIds } from "./organisations";
 import { runTrialBalanceJob, type TrialBalanceRunSummary } from "./trial-balance-job";
+import { pendingMatchingBacklogs, planNightlyMatching, runMatchingBacklog, runMatchingJob, type MatchingRunSummary } from "./matching-job";
 
 /** The nightly checks run at 02:00 UTC, the same schedule as the Inngest cron (TZ=UTC 0 2 * * *). */
 export const NIGHTLY_HOUR_UTC = 2;
@@ -37,10 +38,55 @@ export async function runNightlyTrialBalance(db: Db, opts: { asOf: string; log?:
   return outcome;
 }
 
+export type NightlyMatchingOutcome = { today: string; runs: MatchingRunSummary[]; failures: { orgId: string; sourceId: string; error: string }[] };
+
+/**
+ * The nightly reconciliation without Inngest: the plan the Inngest cron fans out as events (every
+ * reconciled source, the last 35 days), run here one source after another. One source's failure
+ * is logged and does not stop the others.
+ */
+export async function runNightlyMatching(db: Db, opts: { today: string; log?: JobLogger }): Promise<NightlyMatchingOutcome> {
+  const log = opts.log ?? consoleJobLogger;
+  const outcome: NightlyMatchingOutcome = { today: opts.today, runs: [], failures: [] };
+  for (const { orgId, sourceIds } of await planNightlyMatching(db)) {
+    for (const sourceId of sourceIds) {
+      try {
+        outcome.runs.push(await runMatchingJob(db, { orgId, sourceId, to: opts.today, trigger: "schedule" }, new Date(`${opts.today}T12:00:00Z`)));
+      } catch (e) {
+        outcome.failures.push({ orgId, sourceId, error: String(e) });
+        log.error("nightly reconciliation failed", { orgId, sourceId, today: opts.today, error: String(e) });
+      }
+    }
+  }
+  log.info("nightly reconciliation finished", { today: opts.today, runs: outcome.runs.length, failedRuns: outcome.runs.filter((r) => r.status === "failed").length, errors: outcome.failures.length });
+  return outcome;
+}
+
+/**
+ * Without Inngest, a backlog whose debounced run was still waiting when the process stopped would
+ * wait for the next delivery or the night. A process that starts reconciles every backlog left,
+ * one after another.
+ */
+export async function resumeMatchingBacklogs(db: Db, opts: { log?: JobLogger; now?: Date } = {}): Promise<MatchingRunSummary[]> {
+  const log = opts.log ?? consoleJobLogger;
+  const runs: MatchingRunSummary[] = [];
+  for (const { orgId, sourceId } of await pendingMatchingBacklogs(db)) {
+    try {
+      const run = await runMatchingBacklog(db, orgId, sourceId, opts.now);
+      if (run) runs.push(run);
+    } catch (e) {
+      log.error("matching a backlog left by a stopped process failed", { orgId, sourceId, error: String(e) });
+    }
+  }
+  if (runs.length) log.info("backlogs left by a stopped process reconciled", { runs: runs.length });
+  return runs;
+}
+
 /**
  * The in-process nightly schedule used by `npm start` when Inngest is not configured: one
- * timer to the next 02:00 UTC, which runs the trial-balance checks and then the exception sweeps
- * (Inngest runs them as two crons, 02:00 and 03:00 UTC), re-armed after each run. The timer is unref'd so it never keeps
+ * timer to the next 02:00 UTC, which runs the trial-balance checks, the reconciliation and then the
+ * exception sweeps (Inngest runs them as three crons, 02:00, 02:30 and 03:00 UTC), re-armed after
+ * each run. On start it reconciles the matching backlogs a previous process left. The timer is unref'd so it never keeps
  * the process alive on its own. Not durable: a run missed while the process was down is not
  * caught up (the durable path is Inngest). Returns a function that stops the schedule.
  */
@@ -68,7 +114,13 @@ export function startInlineScheduler(
       // Listing the organisations failed (database down?): log and try again tomorrow.
       log.error("nightly trial-balance run could not start", { error: String(e) });
     }
-    // Beside the checks, not after their success: a failed check must not leave snoozes asleep.
+    // Each step beside the others, not after their success: a failed check must not leave lines
+    // unreconciled or snoozes asleep.
+    try {
+      await runNightlyMatching(db, { today: todayUtc(scheduledFor), log });
+    } catch (e) {
+      log.error("nightly reconciliation could not start", { error: String(e) });
+    }
     try {
       opts.onSweep?.(await runNightlyExceptionSweeps(db, { today: todayUtc(scheduledFor), log }));
     } catch (e) {
@@ -80,6 +132,7 @@ export function startInlineScheduler(
   };
 
   arm(now());
+  void resumeMatchingBacklogs(db, { log }).catch((e) => log.error("could not look for matching backlogs", { error: String(e) }));
   log.info("inline scheduler started", { next: nextNightlyRun(now(), opts.hourUtc).toISOString() });
   return () => {
     stopped = true;

@@ -19,6 +19,6 @@ export const POST = jsonRoute("imports.confirm", "imports.run", async (db, ctx, 
     saveProfileAs: typeof body.saveProfileAs === "string" && body.saveProfileAs.trim() ? body.saveProfileAs.trim() : undefined,
   }, importLimits(serverEnv()));
   const { sourceId } = await getImport(db, ctx, summary.importId);
-  await afterImportLanded(db, ctx, { sourceId, importId: summary.importId, newCount: summary.newCount });
+  await afterImportLanded(db, ctx.orgId, { sourceId, newCount: summary.newCount, actor: "after-import" });
   return summary;
 });
