@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { InngestTestEngine } from "@inngest/test";
 import { describe, expect, test, vi } from "vitest";
 import type { Db } from "@/server/db/client";
-import { createExceptionSweeps, EXCEPTION_SWEEPS_CRON, sweepStepId, type ExceptionSweepDeps } from "./exception-sweeps";
+import { createExceptionSweeps, createSnoozeWake, EXCEPTION_SWEEPS_CRON, SNOOZE_WAKE_CRON, sweepStepId, type ExceptionSweepDeps } from "./exception-sweeps";
 
 /**
  * Engine tests of the daily sweep: one step per organisation with a stable id, the day fixed by
@@ -21,6 +21,8 @@ function fakeDeps(orgIds: string[], failFor: string[] = []) {
       if (failFor.includes(job.orgId)) throw new Error(`database unavailable for ${job.orgId}`);
       return { orgId: job.orgId, today: job.today, staleRaised: 1, staleCleared: 0, woke: 2, severityChanged: 3, requestsExpired: 1 };
     }),
+    wakeSnoozesEverywhere: vi.fn<ExceptionSweepDeps["wakeSnoozesEverywhere"]>(async () =>
+      ({ woke: 4, organisations: orgIds.length - failFor.length, failures: failFor.map((orgId) => ({ orgId, error: "database unavailable" })) })),
   } satisfies ExceptionSweepDeps;
 }
 
@@ -62,5 +64,27 @@ describe("exception-sweeps function", () => {
     expect(fn).toBeDefined();
     expect(fn.opts.triggers).toEqual([{ cron: EXCEPTION_SWEEPS_CRON }]);
     expect(fn.opts.concurrency).toEqual({ limit: 1 });
+  });
+});
+
+describe("snooze-wake function", () => {
+  const hourly = { name: "inngest/scheduled.timer", data: { cron: SNOOZE_WAKE_CRON }, ts: Date.UTC(2026, 5, 1, 0, 0) };
+
+  test("runs on the hour (UTC) and wakes every organisation's ended snoozes in one step", async () => {
+    expect(SNOOZE_WAKE_CRON).toBe("TZ=UTC 0 * * * *");
+    const deps = fakeDeps([randomUUID(), randomUUID()]);
+    const t = new InngestTestEngine({ function: createSnoozeWake(deps) });
+    const { result, error, ctx } = await t.execute({ events: [hourly] });
+    expect(error).toBeUndefined();
+    expect(stepIds(ctx)).toEqual(["wake"]);
+    expect(deps.wakeSnoozesEverywhere).toHaveBeenCalledWith(FAKE_DB);
+    expect(result).toEqual({ woke: 4, organisations: 2, failures: [] });
+  });
+
+  test("an organisation that failed makes the step fail (and Inngest retry it), naming the organisation", async () => {
+    const bad = randomUUID();
+    const t = new InngestTestEngine({ function: createSnoozeWake(fakeDeps([randomUUID(), bad], [bad])) });
+    const { error } = await t.execute({ events: [hourly] });
+    expect((error as { message?: string }).message).toBe(`Waking snoozes failed for 1 organisation(s): ${bad} (database unavailable)`);
   });
 });

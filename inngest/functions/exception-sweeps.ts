@@ -2,7 +2,7 @@ import { cron, NonRetriableError } from "inngest";
 import { appDb, type Db } from "@/server/db/client";
 import { serverEnv } from "@/server/env";
 import { todayUtc } from "@/server/jobs/events";
-import { runExceptionSweepsJob, type ExceptionSweepSummary } from "@/server/jobs/exception-sweeps-job";
+import { runExceptionSweepsJob, wakeSnoozesEverywhere, type ExceptionSweepSummary, type SnoozeWakeOutcome } from "@/server/jobs/exception-sweeps-job";
 import { listOrganisationIds } from "@/server/jobs/organisations";
 import { inngest } from "../client";
 
@@ -13,12 +13,14 @@ export type ExceptionSweepDeps = {
   db: () => Db;
   listOrganisationIds: (db: Db) => Promise<string[]>;
   runExceptionSweepsJob: typeof runExceptionSweepsJob;
+  wakeSnoozesEverywhere: typeof wakeSnoozesEverywhere;
 };
 
 export const defaultExceptionSweepDeps: ExceptionSweepDeps = {
   db: () => appDb(serverEnv().DATABASE_URL),
   listOrganisationIds,
   runExceptionSweepsJob,
+  wakeSnoozesEverywhere,
 };
 
 export const sweepStepId = (orgId: string) => `exception-sweeps-${orgId}`;
@@ -51,4 +53,24 @@ export function createExceptionSweeps(deps: ExceptionSweepDeps = defaultExceptio
   );
 }
 
+/** On the hour: a snooze ends at 00:00 UTC of its day, so the midnight run brings it back as the day begins. */
+export const SNOOZE_WAKE_CRON = "TZ=UTC 0 * * * *";
+
+/**
+ * Hourly: every organisation's ended snoozes woken, in one step (waking is idempotent, so a retry
+ * after one organisation failed redoes the others harmlessly).
+ */
+export function createSnoozeWake(deps: ExceptionSweepDeps = defaultExceptionSweepDeps) {
+  return inngest.createFunction(
+    { id: "snooze-wake", name: "Wake snoozed exceptions", triggers: [cron(SNOOZE_WAKE_CRON)], concurrency: { limit: 1 }, retries: 3 },
+    async ({ step }) =>
+      step.run("wake", async (): Promise<SnoozeWakeOutcome> => {
+        const outcome = await deps.wakeSnoozesEverywhere(deps.db());
+        if (outcome.failures.length) throw new Error(`Waking snoozes failed for ${outcome.failures.length} organisation(s): ${outcome.failures.map((f) => `${f.orgId} (${f.error})`).join("; ")}`);
+        return outcome;
+      }),
+  );
+}
+
 export const exceptionSweeps = createExceptionSweeps();
+export const snoozeWake = createSnoozeWake();

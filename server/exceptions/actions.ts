@@ -86,7 +86,7 @@ export const snoozeInput = z.object({
   note: z.string().trim().max(500).optional(),
 });
 
-/** Hides exceptions from the open queue until the morning of `until` (UTC); the clock sweep wakes them. */
+/** Hides exceptions from the open queue until 00:00 UTC on `until`; the hourly wake (server/jobs) brings them back. */
 export async function snoozeExceptions(db: Db, ctx: Ctx, input: z.input<typeof snoozeInput>, opts: { today?: string } = {}): Promise<{ changed: number; until: string }> {
   requirePermission(ctx, "exceptions.work");
   const inp = parse(snoozeInput, input);
@@ -97,7 +97,7 @@ export async function snoozeExceptions(db: Db, ctx: Ctx, input: z.input<typeof s
   return inOrg(db, ctx, async (tx) => {
     const rows = await lockAll(tx, ctx, inp.ids);
     requireUnresolved(rows, "snooze");
-    await tx.execute(sql`update exceptions set status = 'snoozed', snoozed_until = ${inp.until}::date::timestamptz where org_id = ${ctx.orgId} and id = any(${idList(rows)}::uuid[])`);
+    await tx.execute(sql`update exceptions set status = 'snoozed', snoozed_until = ${inp.until}::date::timestamp at time zone 'UTC' where org_id = ${ctx.orgId} and id = any(${idList(rows)}::uuid[])`);
     if (inp.note) await addComments(tx, ctx, rows, `Snoozed until ${inp.until}: ${inp.note}`);
     await audit(tx, ctx, rows, "exception.snoozed", { until: inp.until, note: inp.note ?? null });
     return { changed: rows.length, until: inp.until };

@@ -5,6 +5,9 @@ import { createTestOrg, failureOf, rowsInOrg, type TestOrg } from "@/test/fixtur
 import { inOrg } from "@/server/db/tenant";
 import { filtersFromSearchParams, listExceptionQueue, queueRows, QUEUE_SORTS, type QueueFilters, type QueueSort } from "./queue";
 import { assignExceptions, explainExceptions, reopenExceptions, snoozeExceptions, wakeExceptions, commentOnException } from "./actions";
+import { wakeSnoozesEverywhere } from "@/server/jobs/exception-sweeps-job";
+import { todayUtc } from "@/server/jobs/events";
+import { addDays } from "@/server/matching/records";
 
 const t = await testDatabase({ max: 4 });
 afterAll(() => t.close());
@@ -164,6 +167,25 @@ describe("working exceptions", () => {
     expect(audit[0].n).toBe(3);
     await wakeExceptions(t.db, org.ctx.accountant, { ids });
     expect((await firstPage()).counts.open).toBe(before.counts.open);
+  });
+
+  it("a snooze ends at 00:00 UTC of its day, and the hourly wake brings it back then (not at the nightly sweep)", async () => {
+    const [ended, running] = await openIds(org, 2);
+    const today = todayUtc();
+    // Snoozed yesterday until today: its time came at midnight. Snoozed today until tomorrow: still asleep.
+    await snoozeExceptions(t.db, org.ctx.accountant, { ids: [ended], until: today }, { today: addDays(today, -1) });
+    await snoozeExceptions(t.db, org.ctx.accountant, { ids: [running], until: addDays(today, 1) }, { today });
+    const until = async (id: string) => (await rowsInOrg<{ status: string; until: string | null }>(t.db, org, sql`select status, to_char(snoozed_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI') as until from exceptions where id = ${id}`))[0];
+    expect(await until(ended)).toEqual({ status: "snoozed", until: `${today}T00:00` });
+
+    const outcome = await wakeSnoozesEverywhere(t.db, { log: { info: () => {}, error: () => {} } });
+    expect(outcome.failures).toEqual([]);
+    expect(outcome.woke).toBeGreaterThanOrEqual(1);
+    expect(await until(ended)).toEqual({ status: "open", until: null });
+    expect(await until(running)).toEqual({ status: "snoozed", until: `${addDays(today, 1)}T00:00` });
+    const [woke] = await rowsInOrg<{ action: string; actor_label: string }>(t.db, org, sql`select action, actor_label from exception_events where exception_id = ${ended} order by id desc limit 1`);
+    expect(woke).toEqual({ action: "woke", actor_label: "system:snooze-wake" });
+    await wakeExceptions(t.db, org.ctx.accountant, { ids: [running] });
   });
 
   it("explains, refuses to explain twice, and reopens with a reason", async () => {

@@ -1,6 +1,6 @@
 import type { Db } from "@/server/db/client";
 import { sweepStaleSources } from "@/server/exceptions/stale-sources";
-import { sweepExceptionClock } from "@/server/exceptions/sweeps";
+import { sweepExceptionClock, wakeEndedSnoozes } from "@/server/exceptions/sweeps";
 import { expireOverdueRequests } from "@/server/approvals/requests";
 import { systemCtx } from "@/server/tenancy/context";
 import { consoleJobLogger, type JobLogger } from "./dispatch";
@@ -40,5 +40,28 @@ export async function runNightlyExceptionSweeps(db: Db, opts: { today: string; l
     }
   }
   log.info("exception sweeps finished", { today: opts.today, organisations: outcome.runs.length, errors: outcome.failures.length });
+  return outcome;
+}
+
+export type SnoozeWakeOutcome = { woke: number; organisations: number; failures: { orgId: string; error: string }[] };
+
+/**
+ * Every hour, on the hour: every organisation's ended snoozes woken. A snooze ends at 00:00 UTC
+ * of its day, so the midnight wake brings the exception back when the day begins rather than at
+ * the nightly sweep hours later. One organisation's failure is logged and does not stop the others.
+ */
+export async function wakeSnoozesEverywhere(db: Db, opts: { log?: JobLogger } = {}): Promise<SnoozeWakeOutcome> {
+  const log = opts.log ?? consoleJobLogger;
+  const outcome: SnoozeWakeOutcome = { woke: 0, organisations: 0, failures: [] };
+  for (const orgId of await listOrganisationIds(db)) {
+    try {
+      outcome.woke += await wakeEndedSnoozes(db, systemCtx(orgId, "snooze-wake"));
+      outcome.organisations++;
+    } catch (e) {
+      outcome.failures.push({ orgId, error: String(e) });
+      log.error("waking snoozed exceptions failed", { orgId, error: String(e) });
+    }
+  }
+  if (outcome.woke || outcome.failures.length) log.info("snoozed exceptions woken", { woke: outcome.woke, errors: outcome.failures.length });
   return outcome;
 }

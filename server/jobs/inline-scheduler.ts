@@ -1,7 +1,7 @@
 import type { Db } from "@/server/db/client";
 import { consoleJobLogger, type JobLogger } from "./dispatch";
 import { todayUtc } from "./events";
-import { runNightlyExceptionSweeps, type NightlySweepOutcome } from "./exception-sweeps-job";
+import { runNightlyExceptionSweeps, wakeSnoozesEverywhere, type NightlySweepOutcome } from "./exception-sweeps-job";
 import { listOrganisationIds } from "./organisations";
 import { runTrialBalanceJob, type TrialBalanceRunSummary } from "./trial-balance-job";
 import { pendingMatchingBacklogs, planNightlyMatching, runMatchingBacklog, runMatchingJob, type MatchingRunSummary } from "./matching-job";
@@ -86,7 +86,8 @@ export async function resumeMatchingBacklogs(db: Db, opts: { log?: JobLogger; no
  * The in-process nightly schedule used by `npm start` when Inngest is not configured: one
  * timer to the next 02:00 UTC, which runs the trial-balance checks, the reconciliation and then the
  * exception sweeps (Inngest runs them as three crons, 02:00, 02:30 and 03:00 UTC), re-armed after
- * each run. On start it reconciles the matching backlogs a previous process left. The timer is unref'd so it never keeps
+ * each run; a second timer wakes ended snoozes on the hour. On start it reconciles the matching
+ * backlogs a previous process left. The timer is unref'd so it never keeps
  * the process alive on its own. Not durable: a run missed while the process was down is not
  * caught up (the durable path is Inngest). Returns a function that stops the schedule.
  */
@@ -97,7 +98,22 @@ export function startInlineScheduler(
   const log = opts.log ?? consoleJobLogger;
   const now = opts.now ?? (() => new Date());
   let timer: NodeJS.Timeout | undefined;
+  let wakeTimer: NodeJS.Timeout | undefined;
   let stopped = false;
+
+  // On the hour, as the Inngest cron snooze-wake: a snooze ends at 00:00 UTC of its day. A second
+  // late, so a timer firing a hair early does not find the hour's snoozes still in the future.
+  const armWake = () => {
+    if (stopped) return;
+    const t = now().getTime();
+    const nextHour = Math.floor(t / 3_600_000) * 3_600_000 + 3_600_000;
+    wakeTimer = setTimeout(() => {
+      void wakeSnoozesEverywhere(db, { log })
+        .catch((e) => log.error("waking snoozed exceptions could not start", { error: String(e) }))
+        .finally(armWake);
+    }, nextHour - t + 1_000);
+    wakeTimer.unref();
+  };
 
   const arm = (after: Date) => {
     if (stopped) return;
@@ -132,10 +148,12 @@ export function startInlineScheduler(
   };
 
   arm(now());
+  armWake();
   void resumeMatchingBacklogs(db, { log }).catch((e) => log.error("could not look for matching backlogs", { error: String(e) }));
   log.info("inline scheduler started", { next: nextNightlyRun(now(), opts.hourUtc).toISOString() });
   return () => {
     stopped = true;
     if (timer) clearTimeout(timer);
+    if (wakeTimer) clearTimeout(wakeTimer);
   };
 }
