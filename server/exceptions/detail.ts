@@ -94,13 +94,9 @@ export async function getException(db: Db, ctx: Ctx, id: string): Promise<Except
       select id, author_label as author, body, at from exception_comments where org_id = ${ctx.orgId} and exception_id = ${id} order by id`);
     const events = await tx.execute<{ id: number; action: string; actor: string; data: Record<string, unknown>; at: Date }>(sql`
       select id, action, actor_label as actor, data, at from exception_events where org_id = ${ctx.orgId} and exception_id = ${id} order by id`);
-    // What waits for approval about this exception: its write-off or adjustment (alone or in a bulk
-    // write-off), or a forced match holding its record.
-    const held = JSON.stringify([{ key: e.subject_key ?? "" }]);
+    // What waits for approval about this exception (waiting.ts): its write-off or adjustment, or a forced match holding its record.
     const [pending] = await tx.execute<{ id: string; summary: string }>(sql`
-      select q.id, q.summary from approval_requests q where q.org_id = ${ctx.orgId}
-        and (${holdsException(sql`${id}::uuid`)}
-          or (q.status = 'pending' and q.kind = 'forced_match' and (q.content->'left' @> ${held}::jsonb or q.content->'right' @> ${held}::jsonb)))
+      select q.id, q.summary from approval_requests q where q.org_id = ${ctx.orgId} and ${holdsException(sql`${id}::uuid`, sql`${e.subject_key}`)}
       order by q.created_at desc limit 1`);
     return { e, comments, events, pending: pending ?? null, ...(await recordContext(tx, ctx, e)) };
   });

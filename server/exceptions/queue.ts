@@ -228,7 +228,7 @@ export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: stri
   // cell (a measurable share of a request's CPU).
   return sql`
       with page as (
-        select e.id, e.kind, e.status, e.severity, e.severity_rank, e.title, e.source_id, e.amount::text, e.amount_sort, e.currency,
+        select e.id, e.subject_key, e.kind, e.status, e.severity, e.severity_rank, e.title, e.source_id, e.amount::text, e.amount_sort, e.currency,
                e.occurred_on::text, (${o.today}::date - e.occurred_on) as age_days,
                ${ISO_UTC("e.raised_at")} as raised_at, ${ISO_UTC("e.due_at")} as due_at,
                e.status <> 'resolved' and e.due_at < now() as overdue,
@@ -237,7 +237,7 @@ export function queuePageQuery(ctx: Ctx, filters: QueueFilters, o: { today: stri
         from ${rows}
         order by ${orderBy(sort.order, "e")}
         limit ${o.limit + 1})
-      select page.*, s.name as source_name, u.email as assignee, ${pendingRequestOf(ctx.orgId, sql`page.id`)} as pending_approval
+      select page.*, s.name as source_name, u.email as assignee, ${pendingRequestOf(ctx.orgId, sql`page.id`, sql`page.subject_key`)} as pending_approval
       from page left join sources s on s.id = page.source_id left join users u on u.id = page.assignee_id
       order by ${orderBy(sort.order, "page")}`;
 }

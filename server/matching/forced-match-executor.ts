@@ -7,6 +7,7 @@ import { decimalString, isoDate } from "@/server/ledger/schemas";
 import { formatMoney, money } from "@/server/money";
 import type { Ctx } from "@/server/tenancy/context";
 import type { Executor } from "@/server/approvals/registry";
+import { FORCED_MATCH_KIND } from "@/server/exceptions/waiting";
 import { assertFree, differenceOf, loadManualMatchRecords, lockMatching, recordManualMatch, type ManualMatchRecords, type MatchedRecord } from "./manual-match";
 import { counterpartSchema } from "./run-matching";
 
@@ -68,7 +69,7 @@ async function recheck(tx: Db, ctx: Ctx, c: ForcedMatchContent): Promise<ManualM
 }
 
 export const forcedMatch: Executor<ForcedMatchContent> = {
-  kind: "forced_match",
+  kind: FORCED_MATCH_KIND,
   label: "Manual match outside the tolerance",
   submitPermission: "matching.decide",
   content: forcedMatchContent,

@@ -9,6 +9,7 @@ import { isUuid } from "@/server/ids";
 import { formatMoney, roundTo } from "@/server/money";
 import { requestApproval } from "@/server/approvals/requests";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
+import { refuseHeldRecords } from "@/server/exceptions/waiting";
 import { forcedMatch, forcedMatchTarget, type ForcedMatchContent } from "./forced-match-executor";
 import { allowedDifference, assertFree, differenceOf, loadManualMatchRecords, lockMatching, manualMatchInput, recordManualMatch, type MatchedRecord } from "./manual-match";
 import { effectiveSettings } from "./settings-store";
@@ -167,6 +168,7 @@ export async function manualMatch(db: Db, ctx: Ctx, input: z.input<typeof manual
     await lockMatching(tx, ctx);
     const records = await loadManualMatchRecords(tx, ctx, inp);
     assertFree(records);
+    await refuseHeldRecords(tx, ctx, [...records.left, ...records.right].map((r) => r.key));
     const { source } = records;
     const { settings } = await effectiveSettings(tx, ctx.orgId, source.id);
     const difference = differenceOf(records);
