@@ -10,6 +10,7 @@ import { prng } from "@/server/prng";
 import { importFile } from "@/server/ingest/import-file";
 import { createSource } from "@/server/ingest/sources";
 import { runMatching } from "@/server/matching/run-matching";
+import { takeMatchingBacklog } from "@/server/matching/backlog";
 import { demoBankStatements, type LedgerBankLine } from "./demo-bank-statements";
 
 export const DEMO_PASSWORD = "tieout-demo";
@@ -124,7 +125,11 @@ async function importDemoBankStatements(db: Db, orgId: string, entity: SeededEnt
   // The morning after: last night's run has matched what it could, so the demo opens on matches,
   // suggestions and an exceptions queue that needs a person (and the overview and KPIs have data).
   const lastDay = new Date(Date.UTC(Number(books.months[2].slice(0, 4)), Number(books.months[2].slice(5)), 0)).toISOString().slice(0, 10);
-  await runMatching(db, systemCtx(orgId, "nightly-matching"), { sourceId, against: { kind: "ledger" }, from: `${books.months[0]}-01`, to: lastDay, trigger: "schedule" }, { today });
+  const nightly = systemCtx(orgId, "nightly-matching");
+  await runMatching(db, nightly, { sourceId, against: { kind: "ledger" }, from: `${books.months[0]}-01`, to: lastDay, trigger: "schedule" }, { today });
+  // That run covered every date the imports brought: their backlog is done, so the first start
+  // does not reconcile the same lines again (which would replace the run's suggestions).
+  await inOrg(db, nightly, (tx) => takeMatchingBacklog(tx, orgId, sourceId));
 }
 
 type DemoBooks = { months: string[]; bankLines: LedgerBankLine[] };

@@ -43,6 +43,11 @@ describe("the demo organisation's reconciliation", () => {
     expect(bank.lastImport).toMatchObject({ fileName: "camt053_DE89370400440532013000_2026-04.xml" });
   });
 
+  it("leaves no matching backlog: the seed's nightly run covered every imported date, so the first start reconciles nothing twice", async () => {
+    const [b] = await t.adminDb.execute<{ n: number }>(sql`select count(*)::int as n from matching_backlog`);
+    expect(b.n).toBe(0);
+  });
+
   it("shows a week of matching on the KPI page", async () => {
     const k = await reconciliationKpis(t.db, ctx, { asOf: new Date().toISOString().slice(0, 10), weeks: 1 });
     expect(k.matchRate[0].runs).toBe(1);
