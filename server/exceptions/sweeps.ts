@@ -16,9 +16,10 @@ const wakeIn = async (tx: Db, orgId: string) =>
 
 /**
  * What time alone changes. A snooze whose time has come ends (the hourly wake does this on the
- * hour; the nightly sweep does it too, so a missed hour is caught up). And severity follows age: an exception's record gets older every day,
- * so each policy age step it passes raises its severity (and, by trigger, its deadline) — only
- * where the result differs, so a quiet night writes nothing and the history stays readable.
+ * hour; the nightly sweep does it too, so a missed hour is caught up). And severity follows age:
+ * an exception's record gets older every day, so each policy age step it passes raises its
+ * severity (and, by trigger, its deadline) — only where the result differs, so a quiet night
+ * writes nothing and the history stays readable.
  *
  * Only the kinds whose severity the policy decides are recomputed: a statement that does not add
  * up or lines in a closed period are raised 'high' on purpose, whatever their amount.

@@ -14,8 +14,8 @@ export type Debouncer = {
 
 type Slot = { firstAt: number; work: () => Promise<void>; timer?: NodeJS.Timeout; running: boolean; again: boolean };
 
-export function createDebouncer(opts: { quietMs: number; maxWaitMs: number; now?: () => number }): Debouncer {
-  const now = opts.now ?? Date.now;
+export function createDebouncer(opts: { quietMs: number; maxWaitMs: number }): Debouncer {
+  const now = Date.now;
   const slots = new Map<string, Slot>();
   let waiters: (() => void)[] = [];
 

@@ -45,13 +45,13 @@ export type JobsConfig =
   | { mode: "inngest"; log?: JobLogger; /** Replaces the lazily imported Inngest client's send (tests). */ send?: (event: JobEvent) => Promise<{ ids: string[] }> };
 
 export type DispatchResult =
-  | { mode: "inline"; event: JobEvent["name"]; runs: (TrialBalanceRunSummary | MatchingRunSummary)[]; /** Started and not awaited (import-triggered and scheduled matching). */ detached?: boolean }
+  | { mode: "inline"; event: JobEvent["name"]; runs: (TrialBalanceRunSummary | MatchingRunSummary)[]; /** Started and not awaited (scheduled matching, and the debounced run after deliveries). */ detached?: boolean }
   | { mode: "inngest"; event: JobEvent["name"]; eventIds: string[] };
 
 export type Dispatcher = {
   mode: JobsMode;
   dispatch: (event: JobEvent) => Promise<DispatchResult>;
-  /** Inline mode: resolves once no debounced work is waiting or running (tests, shutdown). */
+  /** Inline mode: resolves once no debounced work is waiting or running (tests wait on it). */
   settled?: () => Promise<void>;
 };
 

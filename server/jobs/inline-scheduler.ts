@@ -87,8 +87,8 @@ export async function resumeMatchingBacklogs(db: Db, opts: { log?: JobLogger; no
  * timer to the next 02:00 UTC, which runs the trial-balance checks, the reconciliation and then the
  * exception sweeps (Inngest runs them as three crons, 02:00, 02:30 and 03:00 UTC), re-armed after
  * each run; a second timer wakes ended snoozes on the hour. On start it reconciles the matching
- * backlogs a previous process left. The timer is unref'd so it never keeps
- * the process alive on its own. Not durable: a run missed while the process was down is not
+ * backlogs a previous process left. The timers are unref'd so they never keep the process alive
+ * on their own. Not durable: a run missed while the process was down is not
  * caught up (the durable path is Inngest). Returns a function that stops the schedule.
  */
 export function startInlineScheduler(
