@@ -1,15 +1,13 @@
-import { createHmac } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "@/test/db";
+import { createStripeSource, stripeHeaders as signedByStripe } from "@/test/stripe-webhooks";
 import { createTestOrg, type TestOrg } from "@/test/fixtures";
-import { inOrg } from "@/server/db/tenant";
 import { sweepStaleSources } from "@/server/exceptions/stale-sources";
 import { todayUtc } from "@/server/jobs/events";
 import { addDays } from "@/server/matching/records";
 import { initJobs, type JobEvent } from "@/server/jobs";
 import { receiveWebhook } from "./receive-webhook";
-import { createSource, webhookSecretOf } from "./sources";
 
 const t = await testDatabase({ max: 6 });
 afterAll(() => t.close());
@@ -26,11 +24,7 @@ initJobs({ mode: "inngest", send: async (e) => (requested.push(e), { ids: [] }) 
 
 beforeAll(async () => {
   org = await createTestOrg(t.db);
-  const [clearing] = await inOrg(t.db, org.system, (tx) =>
-    tx.execute<{ id: string }>(sql`insert into accounts (org_id, entity_id, code, name, type, normal_balance, currency) values (${org.orgId}, ${org.entityId}, '1150', 'Stripe clearing', 'asset', 'debit', 'EUR') returning id`),
-  );
-  ({ id: sourceId } = await createSource(t.db, org.ctx.admin, { kind: "psp", provider: "stripe", name: "Stripe EU", entityId: org.entityId, currency: "EUR", glAccountId: clearing.id }));
-  secret = (await webhookSecretOf(t.db, org.ctx.admin, sourceId))!;
+  ({ sourceId, secret } = await createStripeSource(t.db, org));
 });
 
 const chargeEvent = (n: number) => ({
@@ -48,11 +42,7 @@ const chargeEvent = (n: number) => ({
   },
 });
 
-/** Stripe's scheme: Stripe-Signature: t=<unix>,v1=HMAC-SHA256(secret, "<t>.<raw body>"). */
-function stripeHeaders(body: string, key: string, timestamp = NOW) {
-  const v1 = createHmac("sha256", key).update(`${timestamp}.${body}`).digest("hex");
-  return { "stripe-signature": `t=${timestamp},v1=${v1}`, "content-type": "application/json" };
-}
+const stripeHeaders = (body: string, key: string, timestamp = NOW) => signedByStripe(body, key, timestamp);
 
 const deliver = (body: string, headers: Record<string, string>, source = sourceId, provider = "stripe") =>
   receiveWebhook(t.db, { provider, sourceId: source, rawBody: Buffer.from(body), headers, now: NOW });

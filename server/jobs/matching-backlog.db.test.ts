@@ -1,12 +1,11 @@
-import { createHmac } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { testDatabase } from "@/test/db";
+import { createStripeSource, stripeHeaders } from "@/test/stripe-webhooks";
 import { createTestOrg, type TestOrg } from "@/test/fixtures";
 import { inOrg } from "@/server/db/tenant";
 import { landRecords } from "@/server/ingest/land-records";
 import { receiveWebhook } from "@/server/ingest/receive-webhook";
-import { createSource, webhookSecretOf } from "@/server/ingest/sources";
 import { initJobs, type Dispatcher } from "./dispatch";
 import type { JobEvent } from "./events";
 import { resumeMatchingBacklogs, runNightlyMatching } from "./inline-scheduler";
@@ -30,11 +29,7 @@ let nextCharge = 1;
 
 beforeAll(async () => {
   org = await createTestOrg(t.db);
-  const [clearing] = await inOrg(t.db, org.system, (tx) =>
-    tx.execute<{ id: string }>(sql`insert into accounts (org_id, entity_id, code, name, type, normal_balance, currency) values (${org.orgId}, ${org.entityId}, '1150', 'Stripe clearing', 'asset', 'debit', 'EUR') returning id`),
-  );
-  ({ id: stripe } = await createSource(t.db, org.ctx.admin, { kind: "psp", provider: "stripe", name: "Stripe EU", entityId: org.entityId, currency: "EUR", glAccountId: clearing.id }));
-  secret = (await webhookSecretOf(t.db, org.ctx.admin, stripe))!;
+  ({ sourceId: stripe, secret } = await createStripeSource(t.db, org));
 });
 
 /** One signed charge.succeeded delivery booked `dayOffset` days after 2 March 2026. */
@@ -45,8 +40,7 @@ function charge(dayOffset: number, opts: { id?: string; amount?: unknown } = {})
     data: { object: { id: `ch_backlog_${n}`, object: "charge", amount: opts.amount ?? 1000 + n, amount_captured: 1000 + n, amount_refunded: 0, balance_transaction: `txn_backlog_${n}`,
       billing_details: { name: "Marta Keller" }, captured: true, created: MARCH_2 + dayOffset * DAY, currency: "eur", description: `Order #${n}`, status: "succeeded" } },
   });
-  const v1 = createHmac("sha256", secret).update(`${NOW}.${body}`).digest("hex");
-  return () => receiveWebhook(t.db, { provider: "stripe", sourceId: stripe, rawBody: Buffer.from(body), headers: { "stripe-signature": `t=${NOW},v1=${v1}` }, now: NOW });
+  return () => receiveWebhook(t.db, { provider: "stripe", sourceId: stripe, rawBody: Buffer.from(body), headers: stripeHeaders(body, secret, NOW), now: NOW });
 }
 
 const backlog = async (sourceId = stripe) =>
