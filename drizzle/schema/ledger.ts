@@ -161,3 +161,14 @@ export const entrySequences = pgTable("entry_sequences", {
   entityId: uuid().primaryKey(),
   lastNumber: bigint({ mode: "number" }).notNull().default(0),
 });
+
+/**
+ * Entries still to be proved balanced at commit: one row per INSERT statement into
+ * journal_entries, written by that statement's trigger and removed by the deferred check that
+ * reads it (drizzle/migrations/0020). Empty outside a posting transaction.
+ */
+export const journalEntryBalanceDue = pgTable("journal_entry_balance_due", {
+  id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  orgId: uuid().notNull(),
+  entryIds: uuid().array().notNull(),
+});

@@ -23,6 +23,8 @@ type PreparedLine = {
 type PreparedEntry = {
   id: string; entityId: string; entryDate: string; description: string; idempotencyKey: string; source: string;
   reversesEntryId: string | null; contentHash: string; lines: PreparedLine[]; total: string; functionalCurrency: string;
+  /** Set when the entry is numbered, under the organisation lock. */
+  entryNumber?: number;
 };
 
 /** Posts one entry. The same idempotency key with the same content returns the first result. */
@@ -64,89 +66,82 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
         loadPeriods(tx, ctx.orgId, parsed),
         executePrepared<{ id: string; idempotency_key: string; content_hash: string; entry_number: string }>(tx, sql`
           select id, idempotency_key, content_hash, entry_number from journal_entries
-          where org_id = ${ctx.orgId} and idempotency_key in (select unnest(${pgTextArray(keys)}::text[]))`),
+          where org_id = ${ctx.orgId} and idempotency_key = any(${pgTextArray(keys)}::text[])`), // one index scan for all keys
         executePrepared<{ entity_id: string; last_number: string }>(tx, sql`
           select entity_id, last_number from entry_sequences where org_id = ${ctx.orgId} and entity_id in (select unnest(${pgTextArray(entityIds)}::uuid[]))`),
         chainHead(tx, ctx.orgId),
       ]);
-      const prepared = parsed.map((p) => prepareEntry(p, entities, accounts));
+      for (const p of parsed) if (!entities.has(p.entityId)) throw new AppError("not_found", "The entity was not found.");
       assertPeriodsOpen(periods, entities);
 
-      // Idempotency: replays return the stored entry; the same key with other content is refused.
+      // The entries go out in chunks, as a pipeline: while PostgreSQL writes one chunk, Node
+      // validates, hashes and builds the next, so neither side waits for the other. Any refusal
+      // below throws, and the whole transaction rolls back with whatever was already sent.
+      const writes: Promise<unknown>[] = [];
+      const send = <T>(q: PromiseLike<T>): Promise<T> => {
+        const p = new Promise<T>((resolve, reject) => q.then(resolve, reject));
+        p.catch(() => {}); // settled below, in order
+        writes.push(p);
+        return p;
+      };
       const results = new Map<string, PostingResult>();
       const known = new Map(existing.map((e) => [e.idempotency_key, e]));
-      const fresh: PreparedEntry[] = [];
       const freshByKey = new Map<string, PreparedEntry>();
-      for (const p of prepared) {
-        const prior = known.get(p.idempotencyKey);
-        const seenInBatch = freshByKey.get(p.idempotencyKey);
-        const priorHash = prior?.content_hash ?? seenInBatch?.contentHash;
-        if (priorHash !== undefined && priorHash !== p.contentHash) {
-          throw new AppError("idempotency_conflict", `Idempotency key "${p.idempotencyKey}" was already used for an entry with different content. Use a new key for a new entry.`);
+      // Gapless per-entity numbers continue the counters read under the lock; the counter update
+      // at the end must return exactly the last number handed out, or the posting is abandoned.
+      const last = new Map(counters.map((c) => [c.entity_id, Number(c.last_number)]));
+      const used = new Map<string, number>();
+      let chain = head;
+      const at = new Date();
+      const prepared: PreparedEntry[] = [];
+      for (let start = 0, size = FIRST_CHUNK; start < parsed.length; start += size, size = PIPELINE_CHUNK) {
+        const chunk = parsed.slice(start, start + size).map((p) => prepareEntry(p, entities, accounts));
+        prepared.push(...chunk);
+        // Idempotency: replays return the stored entry; the same key with other content is refused.
+        const fresh: PreparedEntry[] = [];
+        for (const p of chunk) {
+          const prior = known.get(p.idempotencyKey);
+          const seenInBatch = freshByKey.get(p.idempotencyKey);
+          const priorHash = prior?.content_hash ?? seenInBatch?.contentHash;
+          if (priorHash !== undefined && priorHash !== p.contentHash) {
+            throw new AppError("idempotency_conflict", `Idempotency key "${p.idempotencyKey}" was already used for an entry with different content. Use a new key for a new entry.`);
+          }
+          if (prior) results.set(p.idempotencyKey, { entryId: prior.id, entryNumber: Number(prior.entry_number), replayed: true });
+          else if (!seenInBatch) {
+            const n = (last.get(p.entityId) ?? 0) + 1;
+            last.set(p.entityId, n);
+            used.set(p.entityId, (used.get(p.entityId) ?? 0) + 1);
+            p.entryNumber = n;
+            fresh.push(p);
+            freshByKey.set(p.idempotencyKey, p);
+            results.set(p.idempotencyKey, { entryId: p.id, entryNumber: n, replayed: false });
+          }
         }
-        if (prior) results.set(p.idempotencyKey, { entryId: prior.id, entryNumber: Number(prior.entry_number), replayed: true });
-        else if (!seenInBatch) {
-          fresh.push(p);
-          freshByKey.set(p.idempotencyKey, p);
-        }
-      }
-
-      if (fresh.length > 0) {
-        // Gapless per-entity numbers continue the counters read under the lock; the counter update
-        // below must return exactly the last number handed out, or the posting is abandoned.
-        const last = new Map(counters.map((c) => [c.entity_id, Number(c.last_number)]));
-        const numbers = new Map<string, number>();
-        for (const p of fresh) {
-          const n = (last.get(p.entityId) ?? 0) + 1;
-          last.set(p.entityId, n);
-          numbers.set(p.id, n);
-        }
-        const freshEntities = [...new Set(fresh.map((p) => p.entityId))];
-        const used = freshEntities.map((e) => fresh.filter((p) => p.entityId === e).length);
-
-        // The writes go out as a pipeline; Node builds the next payload while PostgreSQL works.
-        const writes: Promise<unknown>[] = [];
-        const send = <T>(q: PromiseLike<T>): Promise<T> => {
-          const p = new Promise<T>((resolve, reject) => q.then(resolve, reject));
-          p.catch(() => {}); // settled below, in order
-          writes.push(p);
-          return p;
-        };
-        const counted = send(executePrepared<{ entity_id: string; last_number: string }>(tx, sql`
-          insert into entry_sequences (org_id, entity_id, last_number)
-          select ${ctx.orgId}::uuid, e, n from unnest(${pgTextArray(freshEntities)}::uuid[], ${`{${used.join(",")}}`}::bigint[]) as u(e, n)
-          on conflict (entity_id) do update set last_number = entry_sequences.last_number + excluded.last_number
-          returning entity_id, last_number`));
-        const entryRows = fresh.map((p) => ({
-          id: p.id, entity_id: p.entityId, entry_number: numbers.get(p.id)!, entry_date: p.entryDate, description: p.description,
-          idempotency_key: p.idempotencyKey, content_hash: p.contentHash, reverses_entry_id: p.reversesEntryId, source: p.source,
-        }));
-        send(executePrepared(tx, sql`
-          insert into journal_entries (id, org_id, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, posted_by, posted_by_label)
-          select id, ${ctx.orgId}::uuid, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, ${ctx.userId}::uuid, ${ctx.actorLabel}::text
-          from json_to_recordset(${JSON.stringify(entryRows)}::json) as r(
-            id uuid, entity_id uuid, entry_number bigint, entry_date date, description text, idempotency_key text,
-            content_hash text, reverses_entry_id uuid, source text)`));
-        await yieldToIo();
-        const lines = lineArrays(fresh);
-        send(executePrepared(tx, sql`
-          insert into journal_lines (org_id, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, dimensions)
-          select ${ctx.orgId}::uuid, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, coalesce(dimensions, '{}'::jsonb)
-          from unnest(${lines.entryId}::uuid[], ${lines.lineNo}::int[], ${lines.entityId}::uuid[], ${lines.accountId}::uuid[], ${lines.entryDate}::date[],
-            ${lines.amount}::numeric[], ${lines.currency}::text[], ${lines.rate}::numeric[], ${lines.functionalAmount}::numeric[],
-            ${lines.memo}::text[], ${lines.counterparty}::text[], ${lines.reference}::text[], ${lines.dimensions}::jsonb[])
-            as r(entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, dimensions)`));
-        await yieldToIo();
+        if (fresh.length === 0) continue;
+        send(insertEntries(tx, ctx, fresh));
+        send(insertLines(tx, ctx, fresh));
         // Audit data keys in canonical order, so the hash takes the native serialiser.
-        send(insertAuditRows(tx, ctx, auditRows(ctx, fresh.map((p) => ({
+        const rows = auditRows(ctx, fresh.map((p) => ({
           action: p.reversesEntryId ? "journal_entry.reversed" : "journal_entry.posted",
           entityType: "journal_entry",
           entityId: p.id,
           data: {
-            contentHash: p.contentHash, description: p.description, entityId: p.entityId, entryDate: p.entryDate, entryNumber: numbers.get(p.id)!,
+            contentHash: p.contentHash, description: p.description, entityId: p.entityId, entryDate: p.entryDate, entryNumber: p.entryNumber,
             idempotencyKey: p.idempotencyKey, lineCount: p.lines.length, reversesEntryId: p.reversesEntryId, total: `${p.total} ${p.functionalCurrency}`,
           },
-        })), head)));
+        })), chain, at);
+        chain = rows[rows.length - 1];
+        send(insertAuditRows(tx, ctx, rows));
+        await yieldToIo(); // lets postgres.js put this chunk on the socket before Node builds the next
+      }
+
+      if (used.size > 0) {
+        const entityIds = [...used.keys()];
+        const counted = send(executePrepared<{ entity_id: string; last_number: string }>(tx, sql`
+          insert into entry_sequences (org_id, entity_id, last_number)
+          select ${ctx.orgId}::uuid, e, n from unnest(${pgTextArray(entityIds)}::uuid[], ${bare(entityIds.map((e) => used.get(e)!))}::bigint[]) as u(e, n)
+          on conflict (entity_id) do update set last_number = entry_sequences.last_number + excluded.last_number
+          returning entity_id, last_number`));
         // The first failure in sending order is the cause; later ones only report the aborted transaction.
         const settled = await Promise.allSettled(writes);
         const failed = settled.find((r) => r.status === "rejected");
@@ -154,7 +149,6 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
         for (const c of await counted) {
           if (Number(c.last_number) !== last.get(c.entity_id)) throw new Error(`entry counter of entity ${c.entity_id} moved outside the organisation lock`);
         }
-        for (const p of fresh) results.set(p.idempotencyKey, { entryId: p.id, entryNumber: numbers.get(p.id)!, replayed: false });
       }
       return prepared.map((p) => results.get(p.idempotencyKey)!);
     });
@@ -163,7 +157,38 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
   }
 }
 
+/**
+ * Entries per pipelined chunk: big enough that a chunk's statements cost little, small enough to
+ * overlap. The first is smaller, since PostgreSQL waits while Node prepares it.
+ */
+const FIRST_CHUNK = 50;
+const PIPELINE_CHUNK = 250;
+
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function insertEntries(tx: Db, ctx: Ctx, entries: PreparedEntry[]) {
+  const rows = entries.map((p) => ({
+    id: p.id, entity_id: p.entityId, entry_number: p.entryNumber, entry_date: p.entryDate, description: p.description,
+    idempotency_key: p.idempotencyKey, content_hash: p.contentHash, reverses_entry_id: p.reversesEntryId, source: p.source,
+  }));
+  return executePrepared(tx, sql`
+    insert into journal_entries (id, org_id, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, posted_by, posted_by_label)
+    select id, ${ctx.orgId}::uuid, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, ${ctx.userId}::uuid, ${ctx.actorLabel}::text
+    from json_to_recordset(${JSON.stringify(rows)}::json) as r(
+      id uuid, entity_id uuid, entry_number bigint, entry_date date, description text, idempotency_key text,
+      content_hash text, reverses_entry_id uuid, source text)`);
+}
+
+function insertLines(tx: Db, ctx: Ctx, entries: PreparedEntry[]) {
+  const lines = lineArrays(entries);
+  return executePrepared(tx, sql`
+    insert into journal_lines (org_id, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, dimensions)
+    select ${ctx.orgId}::uuid, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, coalesce(dimensions, '{}'::jsonb)
+    from unnest(${lines.entryId}::uuid[], ${lines.lineNo}::int[], ${lines.entityId}::uuid[], ${lines.accountId}::uuid[], ${lines.entryDate}::date[],
+      ${lines.amount}::numeric[], ${lines.currency}::text[], ${lines.rate}::numeric[], ${lines.functionalAmount}::numeric[],
+      ${lines.memo}::text[], ${lines.counterparty}::text[], ${lines.reference}::text[], ${lines.dimensions}::jsonb[])
+      as r(entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount, memo, counterparty, reference, dimensions)`);
+}
 
 /** Array literal of values that need no quoting (uuids, numbers, ISO dates, decimal strings). */
 const bare = (values: (string | number)[]) => `{${values.join(",")}}`;

@@ -96,4 +96,30 @@ describe("posting keeps the books balanced", () => {
     // The same path with balanced lines commits, so the refusals above are the balance rule at work.
     expect(await failureOf(() => rawEntry(["100.00", "-60.00", "-40.00"]))).toBe("no error");
   });
+
+  it("checks every entry of a multi-row INSERT at commit, not only the first, and leaves no record of the check behind", async () => {
+    const before = await t.adminDb.execute<{ n: string }>(sql`select count(*) as n from journal_entries`);
+    // Three entries in one statement and their lines in another; `amounts[k]` are entry k's lines.
+    const rawEntries = async (amounts: string[][]) =>
+      t.appClient.begin(async (q) => {
+        await q`select set_config('app.org_id', ${org.orgId}, true)`;
+        const ids = amounts.map(() => randomUUID());
+        const base = 800000 + Math.floor(Math.random() * 99999) * 3;
+        await q`insert into journal_entries (id, org_id, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, posted_by_label)
+                select id, ${org.orgId}, ${org.entityId}, ${base} + n, ${`${org.year}-06-15`}, 'raw', gen_random_uuid()::text, 'x', 'raw sql'
+                from unnest(${ids}::uuid[]) with ordinality as u(id, n)`;
+        const lines = amounts.flatMap((a, k) => a.map((amount, i) => ({ entry_id: ids[k], line_no: i + 1, account_id: org.accountIds[i], amount })));
+        await q`insert into journal_lines (org_id, entry_id, line_no, entity_id, account_id, entry_date, amount, currency, rate, functional_amount)
+                select ${org.orgId}, entry_id, line_no, ${org.entityId}, account_id, ${`${org.year}-06-15`}, amount, 'EUR', 1, amount
+                from json_to_recordset(${JSON.stringify(lines)}::json) as r(entry_id uuid, line_no int, account_id uuid, amount numeric)`;
+      });
+    expect(await failureOf(() => rawEntries([["10.00", "-10.00"], ["5.00", "-5.00"], ["7.00", "-6.99"]]))).toBe("journal_entry_balanced");
+    expect(await failureOf(() => rawEntries([["10.00", "-10.00"], ["5.00"], ["7.00", "-7.00"]]))).toBe("journal_entry_lines");
+    expect(await failureOf(() => rawEntries([["10.00", "-10.00"], [], ["7.00", "-7.00"]]))).toBe("journal_entry_lines");
+    const after = await t.adminDb.execute<{ n: string }>(sql`select count(*) as n from journal_entries`);
+    expect(after[0].n).toBe(before[0].n);
+    expect(await failureOf(() => rawEntries([["10.00", "-10.00"], ["5.00", "-2.50", "-2.50"], ["7.00", "-7.00"]]))).toBe("no error");
+    const [{ n }] = await t.adminDb.execute<{ n: string }>(sql`select count(*) as n from journal_entry_balance_due`);
+    expect(n).toBe("0");
+  });
 });
