@@ -71,6 +71,7 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
           select entity_id, last_number from entry_sequences where org_id = ${ctx.orgId} and entity_id in (select unnest(${pgTextArray(entityIds)}::uuid[]))`),
         chainHead(tx, ctx.orgId),
       ]);
+      // Before the periods, so an unknown entity is refused as not found rather than as having no period.
       for (const p of parsed) if (!entities.has(p.entityId)) throw new AppError("not_found", "The entity was not found.");
       assertPeriodsOpen(periods, entities);
 
