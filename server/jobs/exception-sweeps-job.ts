@@ -4,6 +4,7 @@ import { sweepExceptionClock, wakeEndedSnoozes } from "@/server/exceptions/sweep
 import { expireOverdueRequests } from "@/server/approvals/requests";
 import { systemCtx } from "@/server/tenancy/context";
 import { consoleJobLogger, type JobLogger } from "./dispatch";
+import { asOrgItems, eachInTurn } from "./each-in-turn";
 import { listOrganisationIds } from "./organisations";
 
 /** What a job step keeps of one organisation's sweep: small and JSON-safe (Inngest memoises step output). */
@@ -30,15 +31,12 @@ export type NightlySweepOutcome = { today: string; runs: ExceptionSweepSummary[]
 /** Every organisation in turn; one organisation's failure is logged and does not stop the others. */
 export async function runNightlyExceptionSweeps(db: Db, opts: { today: string; log?: JobLogger }): Promise<NightlySweepOutcome> {
   const log = opts.log ?? consoleJobLogger;
-  const outcome: NightlySweepOutcome = { today: opts.today, runs: [], failures: [] };
-  for (const orgId of await listOrganisationIds(db)) {
-    try {
-      outcome.runs.push(await runExceptionSweepsJob(db, { orgId, today: opts.today }));
-    } catch (e) {
-      outcome.failures.push({ orgId, error: String(e) });
-      log.error("exception sweeps failed", { orgId, today: opts.today, error: String(e) });
-    }
-  }
+  const { results: runs, failures } = await eachInTurn(
+    asOrgItems(await listOrganisationIds(db)),
+    ({ orgId }) => runExceptionSweepsJob(db, { orgId, today: opts.today }),
+    ({ orgId }, error) => log.error("exception sweeps failed", { orgId, today: opts.today, error }),
+  );
+  const outcome: NightlySweepOutcome = { today: opts.today, runs, failures };
   log.info("exception sweeps finished", { today: opts.today, organisations: outcome.runs.length, errors: outcome.failures.length });
   return outcome;
 }
@@ -52,16 +50,12 @@ export type SnoozeWakeOutcome = { woke: number; organisations: number; failures:
  */
 export async function wakeSnoozesEverywhere(db: Db, opts: { log?: JobLogger } = {}): Promise<SnoozeWakeOutcome> {
   const log = opts.log ?? consoleJobLogger;
-  const outcome: SnoozeWakeOutcome = { woke: 0, organisations: 0, failures: [] };
-  for (const orgId of await listOrganisationIds(db)) {
-    try {
-      outcome.woke += await wakeEndedSnoozes(db, systemCtx(orgId, "snooze-wake"));
-      outcome.organisations++;
-    } catch (e) {
-      outcome.failures.push({ orgId, error: String(e) });
-      log.error("waking snoozed exceptions failed", { orgId, error: String(e) });
-    }
-  }
+  const { results, failures } = await eachInTurn(
+    asOrgItems(await listOrganisationIds(db)),
+    ({ orgId }) => wakeEndedSnoozes(db, systemCtx(orgId, "snooze-wake")),
+    ({ orgId }, error) => log.error("waking snoozed exceptions failed", { orgId, error }),
+  );
+  const outcome: SnoozeWakeOutcome = { woke: results.reduce((n, woke) => n + woke, 0), organisations: results.length, failures };
   if (outcome.woke || outcome.failures.length) log.info("snoozed exceptions woken", { woke: outcome.woke, errors: outcome.failures.length });
   return outcome;
 }

@@ -2,6 +2,7 @@ import type { Db } from "@/server/db/client";
 import { consoleJobLogger, type JobLogger } from "./dispatch";
 import { todayUtc } from "./events";
 import { runNightlyExceptionSweeps, wakeSnoozesEverywhere, type NightlySweepOutcome } from "./exception-sweeps-job";
+import { asOrgItems, eachInTurn } from "./each-in-turn";
 import { listOrganisationIds } from "./organisations";
 import { runTrialBalanceJob, type TrialBalanceRunSummary } from "./trial-balance-job";
 import { pendingMatchingBacklogs, planNightlyMatching, runMatchingBacklog, runMatchingJob, type MatchingRunSummary } from "./matching-job";
@@ -24,15 +25,12 @@ export type NightlyOutcome = { asOf: string; runs: TrialBalanceRunSummary[]; fai
  */
 export async function runNightlyTrialBalance(db: Db, opts: { asOf: string; log?: JobLogger }): Promise<NightlyOutcome> {
   const log = opts.log ?? consoleJobLogger;
-  const outcome: NightlyOutcome = { asOf: opts.asOf, runs: [], failures: [] };
-  for (const orgId of await listOrganisationIds(db)) {
-    try {
-      outcome.runs.push(await runTrialBalanceJob(db, { orgId, asOf: opts.asOf, trigger: "schedule" }));
-    } catch (e) {
-      outcome.failures.push({ orgId, error: String(e) });
-      log.error("nightly trial-balance check failed", { orgId, asOf: opts.asOf, error: String(e) });
-    }
-  }
+  const { results: runs, failures } = await eachInTurn(
+    asOrgItems(await listOrganisationIds(db)),
+    ({ orgId }) => runTrialBalanceJob(db, { orgId, asOf: opts.asOf, trigger: "schedule" }),
+    ({ orgId }, error) => log.error("nightly trial-balance check failed", { orgId, asOf: opts.asOf, error }),
+  );
+  const outcome: NightlyOutcome = { asOf: opts.asOf, runs, failures };
   const failed = outcome.runs.filter((r) => r.status === "failed").map((r) => r.orgId);
   log.info("nightly trial-balance check finished", { asOf: opts.asOf, organisations: outcome.runs.length, failedChecks: failed, errors: outcome.failures.length });
   return outcome;
@@ -47,17 +45,13 @@ export type NightlyMatchingOutcome = { today: string; runs: MatchingRunSummary[]
  */
 export async function runNightlyMatching(db: Db, opts: { today: string; log?: JobLogger }): Promise<NightlyMatchingOutcome> {
   const log = opts.log ?? consoleJobLogger;
-  const outcome: NightlyMatchingOutcome = { today: opts.today, runs: [], failures: [] };
-  for (const { orgId, sourceIds } of await planNightlyMatching(db)) {
-    for (const sourceId of sourceIds) {
-      try {
-        outcome.runs.push(await runMatchingJob(db, { orgId, sourceId, to: opts.today, trigger: "schedule" }, new Date(`${opts.today}T12:00:00Z`)));
-      } catch (e) {
-        outcome.failures.push({ orgId, sourceId, error: String(e) });
-        log.error("nightly reconciliation failed", { orgId, sourceId, today: opts.today, error: String(e) });
-      }
-    }
-  }
+  const sources = (await planNightlyMatching(db)).flatMap(({ orgId, sourceIds }) => sourceIds.map((sourceId) => ({ orgId, sourceId })));
+  const { results: runs, failures } = await eachInTurn(
+    sources,
+    ({ orgId, sourceId }) => runMatchingJob(db, { orgId, sourceId, to: opts.today, trigger: "schedule" }, new Date(`${opts.today}T12:00:00Z`)),
+    ({ orgId, sourceId }, error) => log.error("nightly reconciliation failed", { orgId, sourceId, today: opts.today, error }),
+  );
+  const outcome: NightlyMatchingOutcome = { today: opts.today, runs, failures };
   log.info("nightly reconciliation finished", { today: opts.today, runs: outcome.runs.length, failedRuns: outcome.runs.filter((r) => r.status === "failed").length, errors: outcome.failures.length });
   return outcome;
 }
@@ -69,15 +63,12 @@ export async function runNightlyMatching(db: Db, opts: { today: string; log?: Jo
  */
 export async function resumeMatchingBacklogs(db: Db, opts: { log?: JobLogger; now?: Date } = {}): Promise<MatchingRunSummary[]> {
   const log = opts.log ?? consoleJobLogger;
-  const runs: MatchingRunSummary[] = [];
-  for (const { orgId, sourceId } of await pendingMatchingBacklogs(db)) {
-    try {
-      const run = await runMatchingBacklog(db, orgId, sourceId, opts.now);
-      if (run) runs.push(run);
-    } catch (e) {
-      log.error("matching a backlog left by a stopped process failed", { orgId, sourceId, error: String(e) });
-    }
-  }
+  const { results } = await eachInTurn(
+    await pendingMatchingBacklogs(db),
+    ({ orgId, sourceId }) => runMatchingBacklog(db, orgId, sourceId, opts.now),
+    ({ orgId, sourceId }, error) => log.error("matching a backlog left by a stopped process failed", { orgId, sourceId, error }),
+  );
+  const runs = results.filter((run): run is MatchingRunSummary => run !== null);
   if (runs.length) log.info("backlogs left by a stopped process reconciled", { runs: runs.length });
   return runs;
 }
