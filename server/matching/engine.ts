@@ -551,6 +551,8 @@ class Run {
         const proposal = this.proposals[p.proposal];
         return p.side === "left" ? proposal.right.join(", ") : proposal.left.join(", ");
       },
+      breakdowns: this.breakdowns,
+      scratch: this.s,
     });
     const out = [];
     const leftFree = this.left.filter((p) => this.free(p));

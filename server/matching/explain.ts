@@ -1,7 +1,7 @@
 import { allowedDifference, formatUnits, type Tolerance } from "./amount-units";
 import type { AmountIndex, KeyIndex } from "./candidates";
 import { isRejected, type Prepared } from "./prepare";
-import { breakdownOf, confidenceOf, evidence, newScores, scorePair, type Scores } from "./signals";
+import { confidenceOf, evidence, scorePair, type BreakdownCache, type Scores } from "./signals";
 import type { MatchLevel, NearMiss, SignalWeights, Unmatched } from "./types";
 
 /** Explanations in words: why a proposal was made, and why an unmatched record found no partner. */
@@ -96,6 +96,10 @@ export type ExplainContext = {
   otherKeys: KeyIndex;
   /** Ids of the records in each proposal, to say who took a candidate. */
   takenBy: (p: Prepared) => string;
+  /** Shared breakdowns (the run's: near misses repeat the same few hundred score tuples). */
+  breakdowns: BreakdownCache;
+  /** Scores of the pair being looked at, reused for every pair. */
+  scratch: Scores;
 };
 
 /** How many candidates an unmatched record's explanation looks at: enough for 3 good ones, bounded per record. */
@@ -136,23 +140,52 @@ export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
       if (at - d - 1 >= lo) addOnce(pool, ordered[at - d - 1]);
     }
   }
-  const scored: Scored[] = [];
-  const s = newScores();
-  for (const c of pool) {
-    if (c === p) continue;
-    const miss = p.side === "left" ? nearMiss(p, c, c, ctx, s) : nearMiss(c, p, c, ctx, s);
-    scored.push({ miss, gap: Math.abs(c.units - p.units), days: Math.abs(c.bday - p.bday), order: c.order });
+  // Every candidate is ranked on numbers alone; only the three kept are put into words.
+  const n = pool.length;
+  const s = ctx.scratch;
+  for (let i = 0; i < n; i++) {
+    const c = pool[i];
+    const [l, r] = p.side === "left" ? [p, c] : [c, p];
+    rankConfidence[i] = l.currency === r.currency && scorePair(l, r, ctx.tolerance, ctx.window, s) ? roundedConfidence(s, ctx.weights) : 0;
+    rankOf[i] = i;
   }
   // Best first; among equals (often all 0: amounts too far apart), the nearest amount, then date.
-  scored.sort(byNearness);
+  // Insertion sort: the pool holds at most POOL_LIMIT records.
+  for (let i = 1; i < n; i++) {
+    const k = rankOf[i];
+    let j = i - 1;
+    while (j >= 0 && nearer(pool, p, k, rankOf[j]) < 0) {
+      rankOf[j + 1] = rankOf[j];
+      j--;
+    }
+    rankOf[j + 1] = k;
+  }
   const nearest: NearMiss[] = [];
-  for (let i = 0; i < scored.length && i < 3; i++) nearest.push(scored[i].miss);
+  for (let i = 0; i < n && nearest.length < 3; i++) {
+    const c = pool[rankOf[i]];
+    if (c === p) continue;
+    nearest.push(p.side === "left" ? nearMiss(p, c, c, ctx, s) : nearMiss(c, p, c, ctx, s));
+  }
   return { side: p.side, id: p.record.id, nearest };
 }
 
-type Scored = { miss: NearMiss; gap: number; days: number; order: number };
+/** Per-candidate confidence and positions while one pool is ranked (module scratch: no arrays per record). The pool's loops add two at a time, so it can pass POOL_LIMIT by one. */
+const rankConfidence = new Float64Array(POOL_LIMIT + 1);
+const rankOf = new Int32Array(POOL_LIMIT + 1);
 
-const byNearness = (a: Scored, b: Scored) => b.miss.confidence - a.miss.confidence || a.gap - b.gap || a.days - b.days || a.order - b.order;
+/** Negative when pool[a] is nearer to `p` than pool[b]: confidence, then amount gap, then days, then canonical order. */
+function nearer(pool: Prepared[], p: Prepared, a: number, b: number): number {
+  const ca = pool[a];
+  const cb = pool[b];
+  return (
+    rankConfidence[b] - rankConfidence[a] ||
+    Math.abs(ca.units - p.units) - Math.abs(cb.units - p.units) ||
+    Math.abs(ca.bday - p.bday) - Math.abs(cb.bday - p.bday) ||
+    ca.order - cb.order
+  );
+}
+
+const roundedConfidence = (s: Scores, w: SignalWeights) => Math.round(confidenceOf(evidence(s, w)) * 10_000) / 10_000;
 
 function addOnce(pool: Prepared[], c: Prepared): void {
   for (let i = 0; i < pool.length; i++) if (pool[i] === c) return;
@@ -173,9 +206,9 @@ function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, ctx: ExplainCon
     const allowed = allowedDifference(ctx.tolerance, l.units, r.units);
     details.push((l.units < 0) !== (r.units < 0) ? "opposite direction" : `amounts differ by ${formatUnits(Math.abs(r.units - l.units))} ${l.currency} (tolerance ${formatUnits(allowed)})`);
   } else {
-    confidence = Math.round(confidenceOf(evidence(s, ctx.weights)) * 10_000) / 10_000;
+    confidence = roundedConfidence(s, ctx.weights);
     // The breakdown a person reads beside the candidate: which signals agreed, which did not.
-    signals = breakdownOf(s, ctx.weights);
+    signals = ctx.breakdowns.get(s);
     if (s.reference === 0) {
       failed.push("reference");
       details.push("references name different documents");
@@ -201,5 +234,7 @@ function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, ctx: ExplainCon
     failed.push("below_threshold");
     details.push(`confidence ${confidence} is below the suggest threshold ${ctx.suggest}, or a rival was as likely`);
   }
-  return { id: candidate.record.id, confidence, failed, detail: details.join("; "), ...(signals ? { signals } : {}) };
+  const miss: NearMiss = { id: candidate.record.id, confidence, failed, detail: details.join("; ") };
+  if (signals) miss.signals = signals;
+  return miss;
 }
