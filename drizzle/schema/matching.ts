@@ -111,10 +111,13 @@ export const matchingBacklog = pgTable(
 export const matches = pgTable(
   "matches",
   {
-    orgId: uuid().notNull().references(() => organisations.id),
+    // Organisation, run and source are not declared keys: matches_checks (drizzle/migrations/0021)
+    // checks each INSERT statement's matches once against them, in the match's own organisation,
+    // and the parents refuse to lose a referenced row. A match's keys never change (matches_transition).
+    orgId: uuid().notNull(),
     id: uuid().primaryKey().defaultRandom(),
-    runId: uuid().references(() => matchRuns.id),
-    sourceId: uuid().notNull().references(() => sources.id),
+    runId: uuid(),
+    sourceId: uuid().notNull(),
     /** 'ledger' or 'source': which reconciliation this match belongs to (see match_members). */
     pairing: text().notNull(),
     level: text().notNull(),
@@ -150,9 +153,12 @@ export const matches = pgTable(
 export const matchMembers = pgTable(
   "match_members",
   {
-    orgId: uuid().notNull().references(() => organisations.id),
+    // No declared keys: match_members_checks (drizzle/migrations/0021) checks each INSERT
+    // statement's members once against their matches in the same organisation and pairing.
+    // Matches can be neither deleted nor re-keyed, so they cannot disappear from under a member.
+    orgId: uuid().notNull(),
     id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-    matchId: uuid().notNull().references(() => matches.id),
+    matchId: uuid().notNull(),
     pairing: text().notNull(),
     side: text().notNull(),
     canonicalTransactionId: bigint({ mode: "number" }),
