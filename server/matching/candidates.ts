@@ -60,21 +60,22 @@ export class AmountIndex {
   lo = 0;
   hi = 0;
 
-  /** `side` in canonical order (p.order === position). */
+  /** `side` in canonical order (p.order === position), amount ranks set (prepare.ts). */
   constructor(side: Prepared[]) {
     const n = side.length;
     const currencyIds = new Map<string, number>();
     const currencyOf = new Int32Array(n);
     const units = new Float64Array(n);
+    let distinct = 0;
     for (let i = 0; i < n; i++) {
       const p = side[i];
       let c = currencyIds.get(p.currency);
       if (c === undefined) currencyIds.set(p.currency, (c = currencyIds.size));
       currencyOf[i] = c;
       units[i] = p.units;
+      if (p.amountRank >= distinct) distinct = p.amountRank + 1;
     }
-    const { ranks, distinct } = valueRanks(units);
-    let order = packedOrder(n, currencyIds.size * distinct, (i) => currencyOf[i] * distinct + ranks[i]);
+    let order = packedOrder(n, currencyIds.size * distinct, (i) => currencyOf[i] * distinct + side[i].amountRank);
     if (order === null) {
       const perm = Array.from({ length: n }, (_, i) => i);
       perm.sort((a, b) => currencyOf[a] - currencyOf[b] || units[a] - units[b] || a - b);

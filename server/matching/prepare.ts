@@ -13,6 +13,8 @@ export type Prepared = {
   /** Position in its side's canonical order (date, amount, id): the tie-break everywhere. */
   order: number;
   units: number;
+  /** Rank of `units` among the distinct amounts of its side (0 = smallest): amounts compared and sorted as small integers. */
+  amountRank: number;
   currency: string;
   day: number;
   /** Business-day index of the date after the expected lag, so a pair's distance is one subtraction. */
@@ -89,6 +91,7 @@ export function prepareSide(
       side,
       order: 0,
       units,
+      amountRank: 0,
       currency: r.currency,
       day,
       bday: businessIndex(day + lag),
@@ -126,6 +129,7 @@ function canonicalSort(records: Prepared[]): Prepared[] {
     if (p.day > maxDay) maxDay = p.day;
   }
   const { ranks, distinct } = valueRanks(units);
+  for (let i = 0; i < n; i++) records[i].amountRank = ranks[i];
   const order = n === 0 ? null : packedOrder(n, (maxDay - minDay + 1) * distinct, (i) => (records[i].day - minDay) * distinct + ranks[i]);
   if (order === null) return records.sort(canonicalOrder);
   const out = new Array<Prepared>(n);
