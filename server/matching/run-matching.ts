@@ -177,12 +177,16 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string
   const proposed: { matchId: string; proposal: Proposal }[] = [];
   const matchRows: (string | null)[][] = [];
   const memberRows: (string | null)[][] = [];
+  // The engine shares one breakdown object among proposals with the same scores: each is written out once.
+  const signalsJson = new Map<Proposal["signals"], string>();
   for (const p of result.proposals) {
     const id = randomUUID();
     proposed.push({ matchId: id, proposal: p });
     if (p.decision === "auto") auto++;
     else suggested++;
-    matchRows.push([id, p.level, String(p.confidence), p.decision, p.decision === "auto" ? "auto_matched" : "suggested", JSON.stringify(p.signals), p.difference, p.currency, p.reason, isUuidish(p.ruleId) ? p.ruleId! : null]);
+    let signals = signalsJson.get(p.signals);
+    if (signals === undefined) signalsJson.set(p.signals, (signals = JSON.stringify(p.signals)));
+    matchRows.push([id, p.level, String(p.confidence), p.decision, p.decision === "auto" ? "auto_matched" : "suggested", signals, p.difference, p.currency, p.reason, isUuidish(p.ruleId) ? p.ruleId! : null]);
     for (const [side, ids] of [["left", p.left], ["right", p.right]] as const) {
       for (const key of ids) {
         const rec = records.get(key);
