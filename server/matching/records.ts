@@ -56,7 +56,7 @@ export async function loadTransactions(
     from canonical_transactions t
     where t.org_id = ${orgId} and t.source_id = ${source.id} and t.booked_date between ${range.from} and ${range.to}
       ${flip ? sql`and t.type = 'payout'` : sql``} ${free}
-    order by t.booked_date, t.id ${opts.limit ? sql`limit ${opts.limit}` : sql``}`);
+    ${firstOf(sql`t.booked_date, t.id`, opts.limit)}`);
   return rows.map(toRecord("ct"));
 }
 
@@ -71,9 +71,16 @@ export async function loadLedgerLines(tx: Db, orgId: string, accountId: string, 
       -- A reconciliation adjustment corrects a difference; it is not a movement to pair (server/exceptions/adjustment-executor.ts).
       and e.source <> 'reconciliation_adjustment'
       ${opts.free ? sql`and not exists (select 1 from match_members m where m.journal_line_id = l.id and m.active)` : sql``}
-    order by l.entry_date, l.id ${opts.limit ? sql`limit ${opts.limit}` : sql``}`);
+    ${firstOf(sql`l.entry_date, l.id`, opts.limit)}`);
   return rows.map(toRecord("jl"));
 }
+
+/**
+ * The earliest `limit` rows by `order`; with no limit, all rows in no order. The engine reads its
+ * sides in an order of its own (matchRecords does not depend on input order), so sorting a whole
+ * period here would only spill a million rows to disk.
+ */
+const firstOf = (order: SQL, limit: number | undefined): SQL => (limit ? sql`order by ${order} limit ${limit}` : sql``);
 
 export async function loadSourceRow(tx: Db, orgId: string, sourceId: string): Promise<SourceRow | undefined> {
   const [row] = await tx.execute<SourceRow>(sql`
