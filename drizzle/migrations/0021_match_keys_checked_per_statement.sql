@@ -71,36 +71,33 @@ CREATE TRIGGER match_members_checks AFTER INSERT ON match_members
   REFERENCING NEW TABLE AS new_members FOR EACH STATEMENT EXECUTE FUNCTION match_members_checks();
 --> statement-breakpoint
 
--- The parent side (NO ACTION, as the keys were). Runs and sources are checked in their own
--- organisation, which a caller under row-level security sees whole. Organisations are checked
--- with row_security off, as in 0006. A source's matches are looked up without an index: only a
--- change of a source's id or organisation, or the owner deleting it, reads them.
-CREATE FUNCTION match_runs_keep_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF (NEW.org_id, NEW.id) IS NOT DISTINCT FROM (OLD.org_id, OLD.id) THEN RETURN NEW; END IF;
-  IF EXISTS (SELECT 1 FROM matches m WHERE m.run_id = OLD.id) THEN
-    RAISE EXCEPTION 'UPDATE on table "match_runs" violates foreign key constraint "matches_run_id_match_runs_id_fk" on table "matches"'
-      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'matches_run_id_match_runs_id_fk';
-  END IF;
-  RETURN NEW;
-END $$;
---> statement-breakpoint
-CREATE TRIGGER match_runs_keep_referenced AFTER UPDATE OF org_id, id ON match_runs
-  FOR EACH ROW EXECUTE FUNCTION match_runs_keep_referenced();
---> statement-breakpoint
-CREATE FUNCTION sources_keep_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The parent side (NO ACTION, as the keys were): a run or source that matches refer to can be
+-- neither deleted nor given another id or organisation. One function serves both; each trigger
+-- names the column of matches that refers to its table (TG_ARGV[0]) and the constraint a refusal
+-- reports (TG_ARGV[1]). The lookup is in the parent's own organisation, which a caller under
+-- row-level security sees whole. A source's matches are read without an index of their own: only
+-- changing a source's id or organisation, or the owner deleting it, reads them. Organisations are
+-- checked with row_security off, as in 0006.
+CREATE FUNCTION matches_keep_parent() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  referenced boolean;
 BEGIN
   IF TG_OP = 'UPDATE' AND (NEW.org_id, NEW.id) IS NOT DISTINCT FROM (OLD.org_id, OLD.id) THEN RETURN NEW; END IF;
-  IF EXISTS (SELECT 1 FROM matches m WHERE m.org_id = OLD.org_id AND m.source_id = OLD.id) THEN
-    RAISE EXCEPTION '% on table "sources" violates foreign key constraint "matches_source_id_sources_id_fk" on table "matches"', TG_OP
-      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'matches_source_id_sources_id_fk';
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM matches m WHERE m.org_id = $1 AND m.%I = $2)', TG_ARGV[0]) INTO referenced USING OLD.org_id, OLD.id;
+  IF referenced THEN
+    RAISE EXCEPTION '% on table "%" violates foreign key constraint "%" on table "matches"', TG_OP, TG_TABLE_NAME, TG_ARGV[1]
+      USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_ARGV[1];
   END IF;
   IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
   RETURN NEW;
 END $$;
 --> statement-breakpoint
+-- Runs cannot be deleted at all (match_runs_no_delete).
+CREATE TRIGGER match_runs_keep_referenced AFTER UPDATE OF org_id, id ON match_runs
+  FOR EACH ROW EXECUTE FUNCTION matches_keep_parent('run_id', 'matches_run_id_match_runs_id_fk');
+--> statement-breakpoint
 CREATE TRIGGER sources_keep_referenced AFTER UPDATE OF org_id, id OR DELETE ON sources
-  FOR EACH ROW EXECUTE FUNCTION sources_keep_referenced();
+  FOR EACH ROW EXECUTE FUNCTION matches_keep_parent('source_id', 'matches_source_id_sources_id_fk');
 --> statement-breakpoint
 -- Members need no check of their own here: each one's match is in the same organisation.
 CREATE OR REPLACE FUNCTION organisations_keep_referenced() RETURNS trigger LANGUAGE plpgsql SET row_security = off AS $$
