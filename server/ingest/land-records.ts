@@ -166,8 +166,9 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
   // period, the transactions list pages by date), so the rows of a range sit together on disk
   // instead of scattered at random over the table (a run loading 1,000,000 lines in key order read
   // 620,000 pages out of order: 5.2 s of its query). A plain INSERT skips ON CONFLICT's speculative
-  // insertion (an extra WAL record and index pass per line). Under the source lock no other writer can add these keys meanwhile; if
-  // one somehow did, the unique index refuses the whole import rather than skipping the line.
+  // insertion (an extra WAL record and index pass per line). Under the source lock no other writer
+  // can add these keys meanwhile; if one somehow did, the unique index refuses the whole import
+  // rather than skipping the line.
   // A re-delivered file has nothing new: no second pass over the staged lines.
   const inserted = newCount === 0 ? { count: 0 } : await tx.execute(sql`
     insert into canonical_transactions (org_id, source_id, import_id, statement_id, external_id, dedupe_key, booked_date, value_date, amount, currency,
