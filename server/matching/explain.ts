@@ -146,7 +146,7 @@ export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
   for (let i = 0; i < n; i++) {
     const c = pool[i];
     const [l, r] = p.side === "left" ? [p, c] : [c, p];
-    rankConfidence[i] = l.currency === r.currency && scorePair(l, r, ctx.tolerance, ctx.window, s) ? roundedConfidence(s, ctx.weights) : 0;
+    rankConfidence[i] = scorePair(l, r, ctx.tolerance, ctx.window, s) ? roundedConfidence(s, ctx.weights) : 0;
     rankOf[i] = i;
   }
   // Best first; among equals (often all 0: amounts too far apart), the nearest amount, then date.
