@@ -54,6 +54,25 @@ describe("keys of matches and members", () => {
     expect(await failureOf(() => rawMatch())).toBe(ROLLED_BACK);
   });
 
+  it("checks a run-sized INSERT of members as strictly as a manual match's two (the check joins instead of probing)", async () => {
+    // 3,000 matches and 6,000 members in one statement each, as a run writes them; then the same with one member's match missing.
+    const bulk = (bad: boolean) => t.appClient.begin(async (q) => {
+      await q`select set_config('app.org_id', ${org.orgId}, true)`;
+      const ids = Array.from({ length: 3000 }, () => randomUUID());
+      await q`insert into matches (org_id, id, run_id, source_id, pairing, level, confidence, decision, status, difference, currency, reason)
+        select ${org.orgId}, id, ${run}, ${source}, 'ledger', 'exact', 0.99, 'auto', 'auto_matched', 0, 'EUR', 'bulk' from unnest(${ids}::uuid[]) as id`;
+      const memberMatch = ids.flatMap((id) => [id, id]);
+      if (bad) memberMatch[4321] = randomUUID();
+      await q`insert into match_members (org_id, match_id, pairing, side, canonical_transaction_id, journal_line_id, amount, record_date)
+        select ${org.orgId}, m, 'ledger', case when k % 2 = 1 then 'left' else 'right' end, case when k % 2 = 1 then 800000 + k end,
+               case when k % 2 = 0 then 800000 + k end, 1, '2026-03-01'
+        from unnest(${memberMatch}::uuid[]) with ordinality as u(m, k)`;
+      throw new Error("rolled back");
+    });
+    expect(await failureOf(() => bulk(true))).toBe("match_members_match_id_matches_id_fk");
+    expect(await failureOf(() => bulk(false))).toBe(ROLLED_BACK);
+  });
+
   it("refuses, even to the owner, a match of a missing organisation and a member of another organisation's match", async () => {
     const orphan = randomUUID();
     expect(await failureOf(() => t.adminDb.execute(sql`insert into matches (org_id, source_id, pairing, level, confidence, decision, status, difference, currency, reason)
