@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/server/db/client";
 import { copyRows } from "@/server/db/copy";
+import { timeOrderedIds } from "@/server/db/time-ordered-ids";
 import { inOrg } from "@/server/db/tenant";
 import { appendAudit } from "@/server/audit/append-audit";
 import { AppError, fieldErrorsOf, notFound } from "@/server/errors";
@@ -169,24 +170,32 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string
 
   // Matches and members: staged with COPY (row-level security forbids COPY into the tables
   // themselves), then one INSERT … SELECT each.
-  await tx.execute(sql.raw(`create temp table match_stage (id uuid, level text, confidence numeric, decision text, status text, signals jsonb,
+  await tx.execute(sql.raw(`create temp table match_stage (id uuid, level text, confidence numeric, decision text, status text, signals_no int,
     difference numeric, currency text, reason text, rule_id uuid) on commit drop`));
+  await tx.execute(sql.raw(`create temp table signals_stage (no int, signals jsonb) on commit drop`));
   await tx.execute(sql.raw(`create temp table member_stage (match_id uuid, side text, ct_id bigint, jl_id bigint, amount numeric, record_date date) on commit drop`));
   let auto = 0;
   let suggested = 0;
   const proposed: { matchId: string; proposal: Proposal }[] = [];
   const matchRows: (string | null)[][] = [];
   const memberRows: (string | null)[][] = [];
-  // The engine shares one breakdown object among proposals with the same scores: each is written out once.
-  const signalsJson = new Map<Proposal["signals"], string>();
+  // The engine shares one breakdown object among proposals with the same scores (a few thousand
+  // in a run of a million): each is staged once, by number, so PostgreSQL parses its JSON once.
+  const signalsNo = new Map<Proposal["signals"], number>();
+  const signalsRows: string[][] = [];
+  // Time-ordered ids: a run's matches, and their members by match, go in at the end of their indexes.
+  const nextMatchId = timeOrderedIds();
   for (const p of result.proposals) {
-    const id = randomUUID();
+    const id = nextMatchId();
     proposed.push({ matchId: id, proposal: p });
     if (p.decision === "auto") auto++;
     else suggested++;
-    let signals = signalsJson.get(p.signals);
-    if (signals === undefined) signalsJson.set(p.signals, (signals = JSON.stringify(p.signals)));
-    matchRows.push([id, p.level, String(p.confidence), p.decision, p.decision === "auto" ? "auto_matched" : "suggested", signals, p.difference, p.currency, p.reason, isUuidish(p.ruleId) ? p.ruleId! : null]);
+    let signals = signalsNo.get(p.signals);
+    if (signals === undefined) {
+      signalsNo.set(p.signals, (signals = signalsRows.length));
+      signalsRows.push([String(signals), JSON.stringify(p.signals)]);
+    }
+    matchRows.push([id, p.level, String(p.confidence), p.decision, p.decision === "auto" ? "auto_matched" : "suggested", String(signals), p.difference, p.currency, p.reason, isUuidish(p.ruleId) ? p.ruleId! : null]);
     for (const [side, ids] of [["left", p.left], ["right", p.right]] as const) {
       for (const key of ids) {
         const rec = records.get(key);
@@ -196,16 +205,20 @@ async function reconcile(tx: Db, ctx: Ctx, run: RunScope, timings: Record<string
       }
     }
   }
-  await copyRows(tx, "match_stage", ["id", "level", "confidence", "decision", "status", "signals", "difference", "currency", "reason", "rule_id"], matchRows);
+  await copyRows(tx, "signals_stage", ["no", "signals"], signalsRows);
+  // With the breakdowns' statistics the planner hashes them and reads the matches in the order
+  // they were staged (their ids' order); without, it sorted both sides for a merge join.
+  await tx.execute(sql.raw(`analyze signals_stage`));
+  await copyRows(tx, "match_stage", ["id", "level", "confidence", "decision", "status", "signals_no", "difference", "currency", "reason", "rule_id"], matchRows);
   await copyRows(tx, "member_stage", ["match_id", "side", "ct_id", "jl_id", "amount", "record_date"], memberRows);
   await tx.execute(sql`
     insert into matches (org_id, id, run_id, source_id, pairing, level, confidence, decision, status, signals, difference, currency, reason, rule_id)
-    select ${ctx.orgId}, id, ${run.runId}, ${run.source.id}, ${pairing}, level, round(confidence, 5), decision, status, signals, difference, currency, reason, rule_id
-    from match_stage`);
+    select ${ctx.orgId}, m.id, ${run.runId}, ${run.source.id}, ${pairing}, m.level, round(m.confidence, 5), m.decision, m.status, s.signals, m.difference, m.currency, m.reason, m.rule_id
+    from match_stage m join signals_stage s on s.no = m.signals_no`);
   await tx.execute(sql`
     insert into match_members (org_id, match_id, pairing, side, canonical_transaction_id, journal_line_id, amount, record_date)
     select ${ctx.orgId}, match_id, ${pairing}, side, ct_id, jl_id, amount, record_date from member_stage`);
-  await tx.execute(sql.raw(`drop table match_stage; drop table member_stage`));
+  await tx.execute(sql.raw(`drop table match_stage; drop table signals_stage; drop table member_stage`));
 
   phase("write_matches");
   const scope = { runId: run.runId, sourceId: run.source.id, pairing, from: run.from, to: run.to } as const;
