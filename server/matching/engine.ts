@@ -552,7 +552,6 @@ class Run {
         return p.side === "left" ? proposal.right.join(", ") : proposal.left.join(", ");
       },
       breakdowns: this.breakdowns,
-      scratch: this.s,
     });
     const out = [];
     const leftFree = this.left.filter((p) => this.free(p));

@@ -1,7 +1,7 @@
 import { allowedDifference, formatUnits, type Tolerance } from "./amount-units";
 import type { AmountIndex, KeyIndex } from "./candidates";
 import { isRejected, type Prepared } from "./prepare";
-import { confidenceOf, evidence, scorePair, type BreakdownCache, type Scores } from "./signals";
+import { confidenceOf, evidence, newScores, scorePair, type BreakdownCache, type Scores } from "./signals";
 import type { MatchLevel, NearMiss, SignalWeights, Unmatched } from "./types";
 
 /** Explanations in words: why a proposal was made, and why an unmatched record found no partner. */
@@ -98,8 +98,6 @@ export type ExplainContext = {
   takenBy: (p: Prepared) => string;
   /** Shared breakdowns (the run's: near misses repeat the same few hundred score tuples). */
   breakdowns: BreakdownCache;
-  /** Scores of the pair being looked at, reused for every pair. */
-  scratch: Scores;
 };
 
 /** How many candidates an unmatched record's explanation looks at: enough for 3 good ones, bounded per record. */
@@ -140,13 +138,14 @@ export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
       if (at - d - 1 >= lo) addOnce(pool, ordered[at - d - 1]);
     }
   }
-  // Every candidate is ranked on numbers alone; only the three kept are put into words.
+  // Every candidate is ranked on numbers alone; only the three kept are put into words, from the
+  // scores the ranking worked out.
   const n = pool.length;
-  const s = ctx.scratch;
   for (let i = 0; i < n; i++) {
     const c = pool[i];
     const [l, r] = p.side === "left" ? [p, c] : [c, p];
-    rankConfidence[i] = scorePair(l, r, ctx.tolerance, ctx.window, s) ? roundedConfidence(s, ctx.weights) : 0;
+    rankScored[i] = scorePair(l, r, ctx.tolerance, ctx.window, rankScores[i]) ? 1 : 0;
+    rankConfidence[i] = rankScored[i] ? roundedConfidence(rankScores[i], ctx.weights) : 0;
     rankOf[i] = i;
   }
   // Best first; among equals (often all 0: amounts too far apart), the nearest amount, then date.
@@ -162,14 +161,22 @@ export function explainUnmatched(p: Prepared, ctx: ExplainContext): Unmatched {
   }
   const nearest: NearMiss[] = [];
   for (let i = 0; i < n && nearest.length < 3; i++) {
-    const c = pool[rankOf[i]];
+    const k = rankOf[i];
+    const c = pool[k];
     if (c === p) continue;
-    nearest.push(p.side === "left" ? nearMiss(p, c, c, ctx, s) : nearMiss(c, p, c, ctx, s));
+    const scores = rankScored[k] ? rankScores[k] : null;
+    nearest.push(p.side === "left" ? nearMiss(p, c, c, scores, ctx) : nearMiss(c, p, c, scores, ctx));
   }
   return { side: p.side, id: p.record.id, nearest };
 }
 
-/** Per-candidate confidence and positions while one pool is ranked (module scratch: no arrays per record). The pool's loops add two at a time, so it can pass POOL_LIMIT by one. */
+/**
+ * Per-candidate scores (and whether the pair was a candidate at all), confidence and positions
+ * while one pool is ranked (module scratch: no arrays per record). The pool's loops add two at a
+ * time, so it can pass POOL_LIMIT by one.
+ */
+const rankScores: Scores[] = Array.from({ length: POOL_LIMIT + 1 }, newScores);
+const rankScored = new Uint8Array(POOL_LIMIT + 1);
 const rankConfidence = new Float64Array(POOL_LIMIT + 1);
 const rankOf = new Int32Array(POOL_LIMIT + 1);
 
@@ -192,7 +199,8 @@ function addOnce(pool: Prepared[], c: Prepared): void {
   pool.push(c);
 }
 
-function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, ctx: ExplainContext, s: Scores): NearMiss {
+/** The candidate in words; `s` are the pair's scores, null when scorePair refused the pair. */
+function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, s: Scores | null, ctx: ExplainContext): NearMiss {
   const failed: NearMiss["failed"] = [];
   const details: string[] = [];
   const bd = Math.abs(l.bday - r.bday);
@@ -201,7 +209,7 @@ function nearMiss(l: Prepared, r: Prepared, candidate: Prepared, ctx: ExplainCon
   if (l.currency !== r.currency) {
     failed.push("currency");
     details.push(`currency ${r.currency} vs ${l.currency}`);
-  } else if (!scorePair(l, r, ctx.tolerance, ctx.window, s)) {
+  } else if (s === null) {
     failed.push("amount");
     const allowed = allowedDifference(ctx.tolerance, l.units, r.units);
     details.push((l.units < 0) !== (r.units < 0) ? "opposite direction" : `amounts differ by ${formatUnits(Math.abs(r.units - l.units))} ${l.currency} (tolerance ${formatUnits(allowed)})`);
