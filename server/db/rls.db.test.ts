@@ -95,3 +95,15 @@ describe("row-level security", () => {
     expect(await failureOf(() => asB(sql`update accounts set org_id = ${a.orgId} where org_id = ${b.orgId} and code = '1000'`))).toBe("42501");
   });
 });
+
+describe("inOrg", () => {
+  const planMode = (tx: Parameters<Parameters<typeof inOrg>[2]>[0]) =>
+    tx.execute<{ mode: string; org: string; isolation: string }>(sql`select current_setting('plan_cache_mode') as mode, current_setting('app.org_id') as org, current_setting('transaction_isolation') as isolation`).then((r) => r[0]);
+
+  it("plans statements once per connection only when asked, and only for that transaction", async () => {
+    expect(await inOrg(t.db, a.ctx.viewer, planMode, { genericPlans: true })).toEqual({ mode: "force_generic_plan", org: a.orgId, isolation: "read committed" });
+    // The pool's next transactions (whichever connection they get) are back to PostgreSQL's choice.
+    for (let i = 0; i < 3; i++) expect(await inOrg(t.db, b.ctx.viewer, planMode)).toEqual({ mode: "auto", org: b.orgId, isolation: "read committed" });
+    expect(await inOrg(t.db, a.ctx.viewer, planMode, { isolationLevel: "repeatable read", accessMode: "read only" })).toEqual({ mode: "auto", org: a.orgId, isolation: "repeatable read" });
+  });
+});

@@ -204,7 +204,21 @@ export async function listExceptionQueue(db: Db, ctx: Ctx, filters: QueueFilters
     // one round trip fewer per request, which is what a busy server waits on.
     const [page, counts] = await Promise.all([queueRows(tx, ctx, filters, { today, limit: filters.limit, after }), after ? null : queueCounts(tx, ctx, today)]);
     return { filters, next: page.next ? encodeCursor(filters.sort, page.next) : null, counts, rows: page.rows };
-  });
+  }, { genericPlans: walksItsSortIndex(filters) });
+}
+
+/**
+ * Whether a view's page is always best read the same way: along its sort's index from the
+ * cursor, whatever the values. Status and severity are the only filters then (the indexes lead
+ * with the organisation and status, and a severity is a large share of a queue). PostgreSQL left
+ * to itself re-plans such a page on every call (0.6 ms of a following page's 1.7 ms in
+ * PostgreSQL, bench:exceptions); planned once per connection it reads the same rows. A narrowing
+ * filter (an amount range, an age, a source, a term) can make another index the right one for
+ * some values and not others, so those views keep PostgreSQL's plan for the values at hand
+ * (planned once, a first page filtered by an amount range took 120 ms instead of 40 at p50).
+ */
+function walksItsSortIndex(f: QueueFilters): boolean {
+  return f.kind.length === 0 && !f.source && !f.assignee && !f.age && !f.min && !f.max && !f.q;
 }
 
 /**
