@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { executePrepared } from "@/server/db/prepared";
@@ -6,6 +6,7 @@ import { inOrg } from "@/server/db/tenant";
 import { AppError, fieldErrorsOf, fromDbError } from "@/server/errors";
 import { auditRows, chainHead, insertAuditRows, lockOrgChain } from "@/server/audit/append-audit";
 import { canonicalJson } from "@/server/canonical-json";
+import { timeOrderedUuid } from "@/server/ids";
 import { decimalPlaces, formatMoney, fromUnits4, minorUnits, money, normaliseDecimal, roundTo, sum, toUnits4 } from "@/server/money";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { journalEntryInput, type JournalEntryInput } from "./schemas";
@@ -270,7 +271,7 @@ function prepareEntry(
     reversesEntryId: p.reversesEntryId, source,
   };
   return {
-    id: randomUUID(), entityId: p.entityId, entryDate: p.entryDate, description: p.description, idempotencyKey: p.idempotencyKey,
+    id: timeOrderedUuid(), entityId: p.entityId, entryDate: p.entryDate, description: p.description, idempotencyKey: p.idempotencyKey,
     source, reversesEntryId: p.reversesEntryId, contentHash: createHash("sha256").update(canonicalJson(content)).digest("hex"),
     lines, total: fromUnits4(debitUnits, minorUnits(functional)), functionalCurrency: functional,
   };
