@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { executePrepared } from "@/server/db/prepared";
+import { timeOrderedIds } from "@/server/db/time-ordered-ids";
 import { inOrg } from "@/server/db/tenant";
 import { AppError, fieldErrorsOf, fromDbError } from "@/server/errors";
 import { auditRows, chainHead, insertAuditRows, lockOrgChain } from "@/server/audit/append-audit";
 import { canonicalJson } from "@/server/canonical-json";
-import { timeOrderedUuid } from "@/server/ids";
 import { decimalPlaces, formatMoney, fromUnits4, minorUnits, money, normaliseDecimal, roundTo, sum, toUnits4 } from "@/server/money";
 import { requirePermission, type Ctx } from "@/server/tenancy/context";
 import { journalEntryInput, type JournalEntryInput } from "./schemas";
@@ -96,8 +96,11 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
       let chain = head;
       const at = new Date();
       const prepared: PreparedEntry[] = [];
+      // Time-ordered entry ids: the entries' primary key and the lines' (entry_id, line_no) index
+      // grow at their right edge instead of taking each new entry on a random page.
+      const nextEntryId = timeOrderedIds();
       for (let start = 0, size = FIRST_CHUNK; start < parsed.length; start += size, size = PIPELINE_CHUNK) {
-        const chunk = parsed.slice(start, start + size).map((p) => prepareEntry(p, entities, accounts));
+        const chunk = parsed.slice(start, start + size).map((p) => prepareEntry(p, entities, accounts, nextEntryId()));
         prepared.push(...chunk);
         // Idempotency: replays return the stored entry; the same key with other content is refused.
         const fresh: PreparedEntry[] = [];
@@ -221,6 +224,7 @@ function prepareEntry(
   p: ReturnType<typeof journalEntryInput.parse> & { reversesEntryId: string | null },
   entities: Map<string, EntityRow>,
   accounts: Map<string, AccountRow>,
+  id: string,
 ): PreparedEntry {
   const entity = entities.get(p.entityId);
   if (!entity) throw new AppError("not_found", "The entity was not found.");
@@ -271,7 +275,7 @@ function prepareEntry(
     reversesEntryId: p.reversesEntryId, source,
   };
   return {
-    id: timeOrderedUuid(), entityId: p.entityId, entryDate: p.entryDate, description: p.description, idempotencyKey: p.idempotencyKey,
+    id, entityId: p.entityId, entryDate: p.entryDate, description: p.description, idempotencyKey: p.idempotencyKey,
     source, reversesEntryId: p.reversesEntryId, contentHash: createHash("sha256").update(canonicalJson(content)).digest("hex"),
     lines, total: fromUnits4(debitUnits, minorUnits(functional)), functionalCurrency: functional,
   };
