@@ -81,3 +81,12 @@ describe("idempotent posting", () => {
     expect(row).toEqual({ description: "Invoice 5000", entry_date: input.entryDate });
   });
 });
+
+describe("entry ids", () => {
+  it("gives a batch's entries time-ordered (version 7) ids that sort in the order the entries are numbered", async () => {
+    const posted = await postJournalEntries(t.db, org.ctx.accountant, Array.from({ length: 300 }, (_, i) => posting(9000 + i)));
+    expect(posted.every((p) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(p.entryId))).toBe(true);
+    const byNumber = [...posted].sort((a, b) => a.entryNumber - b.entryNumber).map((p) => p.entryId);
+    expect([...byNumber].sort()).toEqual(byNumber);
+  });
+});
