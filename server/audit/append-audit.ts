@@ -61,6 +61,6 @@ export function insertAuditRows(tx: Db, ctx: Ctx, rows: AuditRow[] & { at: Date 
   return executePrepared(tx, sql`
     insert into audit_log (org_id, seq, at, actor_user_id, actor_label, action, entity_type, entity_id, data, prev_hash, hash)
     select ${ctx.orgId}::uuid, seq, ${rows.at.toISOString()}::timestamptz, ${ctx.userId}::uuid, ${ctx.actorLabel}::text, action, "entityType", "entityId", data, "prevHash", hash
-    from json_to_recordset(${JSON.stringify(rows)}::json) as r(seq bigint, action text, "entityType" text, "entityId" text, data jsonb, "prevHash" text, hash text)
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(seq bigint, action text, "entityType" text, "entityId" text, data jsonb, "prevHash" text, hash text)
     order by seq`);
 }

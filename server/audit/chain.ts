@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { canonicalJson } from "@/server/canonical-json";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -22,5 +22,5 @@ export function auditHash(prevHash: string, c: AuditContent): string {
     action: c.action, actorLabel: c.actorLabel, actorUserId: c.actorUserId, at: c.at.toISOString(), data: c.data,
     entityId: c.entityId, entityType: c.entityType, orgId: c.orgId, seq: c.seq,
   });
-  return createHash("sha256").update(prevHash).update("\n").update(content).digest("hex");
+  return hash("sha256", `${prevHash}\n${content}`); // one-shot: half the cost of createHash for a short input
 }
