@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/server/db/client";
 import { executePrepared } from "@/server/db/prepared";
@@ -17,9 +17,10 @@ export type PostingResult = { entryId: string; entryNumber: number; replayed: bo
 type AccountRow = { id: string; entity_id: string; code: string; currency: string; is_active: boolean };
 type EntityRow = { id: string; name: string; functional_currency: string };
 
+/** A line as stored and as hashed into its entry's content hash; its number is its place in the entry. */
 type PreparedLine = {
-  lineNo: number; accountId: string; amount: string; currency: string; rate: string; functionalAmount: string;
-  memo: string | null; counterparty: string | null; reference: string | null; dimensions: Record<string, string>;
+  accountId: string; amount: string; counterparty: string | null; currency: string; dimensions: Record<string, string>;
+  functionalAmount: string; memo: string | null; rate: string; reference: string | null;
 };
 type PreparedEntry = {
   id: string; entityId: string; entryDate: string; description: string; idempotencyKey: string; source: string;
@@ -179,7 +180,7 @@ function insertEntries(tx: Db, ctx: Ctx, entries: PreparedEntry[]) {
   return executePrepared(tx, sql`
     insert into journal_entries (id, org_id, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, posted_by, posted_by_label)
     select id, ${ctx.orgId}::uuid, entity_id, entry_number, entry_date, description, idempotency_key, content_hash, reverses_entry_id, source, ${ctx.userId}::uuid, ${ctx.actorLabel}::text
-    from json_to_recordset(${JSON.stringify(rows)}::json) as r(
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(
       id uuid, entity_id uuid, entry_number bigint, entry_date date, description text, idempotency_key text,
       content_hash text, reverses_entry_id uuid, source text)`);
 }
@@ -206,8 +207,9 @@ function lineArrays(entries: PreparedEntry[]) {
   const amount: string[] = [], currency: string[] = [], rate: string[] = [], functionalAmount: string[] = [];
   const memo: (string | null)[] = [], counterparty: (string | null)[] = [], reference: (string | null)[] = [], dimensions: (string | null)[] = [];
   for (const e of entries) {
-    for (const l of e.lines) {
-      entryId.push(e.id); lineNo.push(l.lineNo); entityId.push(e.entityId); accountId.push(l.accountId); entryDate.push(e.entryDate);
+    for (let i = 0; i < e.lines.length; i++) {
+      const l = e.lines[i];
+      entryId.push(e.id); lineNo.push(i + 1); entityId.push(e.entityId); accountId.push(l.accountId); entryDate.push(e.entryDate);
       amount.push(l.amount); currency.push(l.currency); rate.push(l.rate); functionalAmount.push(l.functionalAmount);
       memo.push(l.memo); counterparty.push(l.counterparty); reference.push(l.reference);
       dimensions.push(Object.keys(l.dimensions).length ? JSON.stringify(l.dimensions) : null);
@@ -230,26 +232,32 @@ function prepareEntry(
   if (!entity) throw new AppError("not_found", "The entity was not found.");
   const functional = entity.functional_currency;
   const lines: PreparedLine[] = p.lines.map((l, i) => {
-    const where = `Line ${i + 1}`;
+    const where = () => `Line ${i + 1}`; // built only for a refusal: most batches have none
     const account = accounts.get(l.accountId);
-    if (!account || account.entity_id !== p.entityId) throw new AppError("validation", `${where}: the account was not found in ${entity.name}.`, { [`lines.${i}.accountId`]: ["Unknown account"] });
-    if (!account.is_active) throw new AppError("validation", `${where}: account ${account.code} is inactive.`, { [`lines.${i}.accountId`]: ["Inactive account"] });
+    if (!account || account.entity_id !== p.entityId) throw new AppError("validation", `${where()}: the account was not found in ${entity.name}.`, { [`lines.${i}.accountId`]: ["Unknown account"] });
+    if (!account.is_active) throw new AppError("validation", `${where()}: account ${account.code} is inactive.`, { [`lines.${i}.accountId`]: ["Inactive account"] });
     const currency = l.currency ?? account.currency;
-    if (currency !== account.currency) throw new AppError("validation", `${where}: account ${account.code} is kept in ${account.currency}, not ${currency}.`, { [`lines.${i}.currency`]: ["Currency differs from the account"] });
-    if (decimalPlaces(l.amount) > minorUnits(currency)) throw new AppError("validation", `${where}: ${currency} has ${minorUnits(currency)} decimal places; ${l.amount} has more.`, { [`lines.${i}.amount`]: ["Too many decimal places"] });
+    if (currency !== account.currency) throw new AppError("validation", `${where()}: account ${account.code} is kept in ${account.currency}, not ${currency}.`, { [`lines.${i}.currency`]: ["Currency differs from the account"] });
+    if (decimalPlaces(l.amount) > minorUnits(currency)) throw new AppError("validation", `${where()}: ${currency} has ${minorUnits(currency)} decimal places; ${l.amount} has more.`, { [`lines.${i}.amount`]: ["Too many decimal places"] });
     let rate = l.rate ?? (currency === functional ? "1" : undefined);
-    if (rate === undefined) throw new AppError("validation", `${where}: a ${currency} line in a ${functional} entity needs an exchange rate.`, { [`lines.${i}.rate`]: ["Rate required"] });
+    if (rate === undefined) throw new AppError("validation", `${where()}: a ${currency} line in a ${functional} entity needs an exchange rate.`, { [`lines.${i}.rate`]: ["Rate required"] });
     const amount = normaliseDecimal(l.amount);
-    const base = { lineNo: i + 1, accountId: l.accountId, amount, currency, memo: l.memo ?? null, counterparty: l.counterparty ?? null, reference: l.reference ?? null, dimensions: l.dimensions ?? {} };
+    let functionalAmount = amount;
     // The common line: functional currency at rate 1, no functional amount given. Its functional
     // amount is its amount (the decimal places were checked against this very currency above).
-    if (currency === functional && rate === "1" && l.functionalAmount === undefined) return { ...base, rate: "1", functionalAmount: amount };
-    if (currency === functional && !money(rate).eq(1)) throw new AppError("validation", `${where}: a line in the functional currency has rate 1.`, { [`lines.${i}.rate`]: ["Must be 1"] });
-    const functionalAmount = l.functionalAmount !== undefined ? money(l.functionalAmount) : roundTo(money(l.amount).times(rate), functional);
-    if (decimalPlaces(functionalAmount.toFixed()) > minorUnits(functional)) throw new AppError("validation", `${where}: the functional amount has more decimals than ${functional} allows.`);
-    if (functionalAmount.isZero() || functionalAmount.isNeg() !== money(l.amount).isNeg()) throw new AppError("validation", `${where}: the functional amount must have the same sign as the amount and not be zero.`);
-    rate = money(rate).toFixed();
-    return { ...base, rate, functionalAmount: functionalAmount.toFixed() };
+    if (!(currency === functional && rate === "1" && l.functionalAmount === undefined)) {
+      if (currency === functional && !money(rate).eq(1)) throw new AppError("validation", `${where()}: a line in the functional currency has rate 1.`, { [`lines.${i}.rate`]: ["Must be 1"] });
+      const exact = l.functionalAmount !== undefined ? money(l.functionalAmount) : roundTo(money(l.amount).times(rate), functional);
+      if (decimalPlaces(exact.toFixed()) > minorUnits(functional)) throw new AppError("validation", `${where()}: the functional amount has more decimals than ${functional} allows.`);
+      if (exact.isZero() || exact.isNeg() !== money(l.amount).isNeg()) throw new AppError("validation", `${where()}: the functional amount must have the same sign as the amount and not be zero.`);
+      rate = money(rate).toFixed();
+      functionalAmount = exact.toFixed();
+    }
+    // Keys in canonical (sorted) order: the line is hashed as it is, with the native serialiser.
+    return {
+      accountId: l.accountId, amount, counterparty: l.counterparty ?? null, currency, dimensions: l.dimensions ?? {},
+      functionalAmount, memo: l.memo ?? null, rate, reference: l.reference ?? null,
+    };
   });
   // Exact sums in 1/10,000 units (every functional amount has at most 4 decimals).
   let debitUnits = 0n;
@@ -266,17 +274,10 @@ function prepareEntry(
   }
   const source = p.source ?? (p.reversesEntryId ? "reversal" : "manual");
   // Keys in canonical (sorted) order, so canonicalJson can use the native serialiser.
-  const content = {
-    description: p.description, entityId: p.entityId, entryDate: p.entryDate,
-    lines: lines.map((l) => ({
-      accountId: l.accountId, amount: l.amount, counterparty: l.counterparty, currency: l.currency, dimensions: l.dimensions,
-      functionalAmount: l.functionalAmount, memo: l.memo, rate: l.rate, reference: l.reference,
-    })),
-    reversesEntryId: p.reversesEntryId, source,
-  };
+  const content = { description: p.description, entityId: p.entityId, entryDate: p.entryDate, lines, reversesEntryId: p.reversesEntryId, source };
   return {
     id, entityId: p.entityId, entryDate: p.entryDate, description: p.description, idempotencyKey: p.idempotencyKey,
-    source, reversesEntryId: p.reversesEntryId, contentHash: createHash("sha256").update(canonicalJson(content)).digest("hex"),
+    source, reversesEntryId: p.reversesEntryId, contentHash: hash("sha256", canonicalJson(content)),
     lines, total: fromUnits4(debitUnits, minorUnits(functional)), functionalCurrency: functional,
   };
 }
