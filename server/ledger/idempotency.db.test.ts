@@ -90,3 +90,35 @@ describe("entry ids", () => {
     expect([...byNumber].sort()).toEqual(byNumber);
   });
 });
+
+// The first round trip is sent before the inputs are validated, from what they say as given.
+describe("lookups sent before validation", () => {
+  it("replays a key given with surrounding spaces, which validation trims, as the entry posted under the trimmed key", async () => {
+    const input = posting(7000);
+    const first = await postJournalEntry(t.db, org.ctx.accountant, input);
+    const before = await countRows();
+    expect(await postJournalEntry(t.db, org.ctx.accountant, { ...input, idempotencyKey: `  ${input.idempotencyKey} ` })).toEqual({ ...first, replayed: true });
+    const [replayed, fresh] = await postJournalEntries(t.db, org.ctx.accountant, [{ ...input, idempotencyKey: `${input.idempotencyKey}\t` }, posting(7001)]);
+    expect(replayed).toEqual({ ...first, replayed: true });
+    expect(fresh.replayed).toBe(false);
+    expect(await countRows()).toEqual({ entries: before.entries + 1, lines: before.lines + 2, audit: before.audit + 1 });
+  });
+
+  it("refuses a batch with a malformed entry as invalid, naming the entry, and writes nothing", async () => {
+    const before = await countRows();
+    const malformed: unknown[] = [
+      { ...posting(7100), entryDate: `${org.year}-02-30` }, // not a calendar date: PostgreSQL could not cast it
+      { ...posting(7100), entityId: "not-an-id" },
+      { ...posting(7100), lines: [{ accountId: "{not-a-uuid}", amount: "1.00" }, { accountId: revenue, amount: "-1.00" }] },
+      { ...posting(7100), lines: "two lines" },
+      { ...posting(7100), idempotencyKey: 42 },
+      null,
+    ];
+    for (const m of malformed) {
+      const error = await postJournalEntries(t.db, org.ctx.accountant, [posting(7101), m as PostingInput]).catch((e) => e);
+      expect(error).toMatchObject({ code: "validation" });
+      expect(error.message).toContain("(entry 2)");
+    }
+    expect(await countRows()).toEqual(before);
+  });
+});

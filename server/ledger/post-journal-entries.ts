@@ -45,34 +45,37 @@ export async function postJournalEntry(db: Db, ctx: Ctx, input: PostingInput): P
 export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[]): Promise<PostingResult[]> {
   requirePermission(ctx, "ledger.post");
   if (inputs.length === 0) return [];
-  const parsed = inputs.map((input, i) => {
-    const r = journalEntryInput.safeParse(input);
-    if (!r.success) {
-      const where = inputs.length > 1 ? ` (entry ${i + 1})` : "";
-      throw new AppError("validation", `The entry is not valid${where}: ${r.error.issues[0].path.join(".")} — ${r.error.issues[0].message}`, fieldErrorsOf(r.error));
-    }
-    return { ...r.data, reversesEntryId: input.reversesEntryId ?? null };
-  });
-
   try {
     return await inOrg(db, ctx, async (tx) => {
-      // One round trip: the chain lock (every read below runs after it is granted), the entities
-      // and accounts named, the periods of the dates, prior postings of these keys, the entry
+      // One round trip, sent before the inputs are validated so that PostgreSQL answers while Node
+      // validates: the chain lock (every read below runs after it is granted), the entities and
+      // accounts named, the periods of the dates, prior postings of these keys, the entry
       // counters and the audit chain's head.
-      const keys = parsed.map((p) => p.idempotencyKey);
-      const entityIds = [...new Set(parsed.map((p) => p.entityId))];
-      const [, entities, accounts, periods, existing, counters, head] = await Promise.all([
+      const wanted = lookupTargets(inputs);
+      const lookups = Promise.all([
         lockOrgChain(tx, ctx.orgId),
-        loadEntities(tx, ctx.orgId, entityIds),
-        loadAccounts(tx, ctx.orgId, parsed.flatMap((p) => p.lines.map((l) => l.accountId))),
-        loadPeriods(tx, ctx.orgId, parsed),
-        executePrepared<{ id: string; idempotency_key: string; content_hash: string; entry_number: string }>(tx, sql`
-          select id, idempotency_key, content_hash, entry_number from journal_entries
-          where org_id = ${ctx.orgId} and idempotency_key = any(${pgTextArray(keys)}::text[])`), // one index scan for all keys
+        loadEntities(tx, ctx.orgId, wanted.entityIds),
+        loadAccounts(tx, ctx.orgId, wanted.accountIds),
+        loadPeriods(tx, ctx.orgId, wanted.periods),
+        loadPriorPostings(tx, ctx.orgId, wanted.keys),
         executePrepared<{ entity_id: string; last_number: string }>(tx, sql`
-          select entity_id, last_number from entry_sequences where org_id = ${ctx.orgId} and entity_id in (select unnest(${pgTextArray(entityIds)}::uuid[]))`),
+          select entity_id, last_number from entry_sequences where org_id = ${ctx.orgId} and entity_id in (select unnest(${pgTextArray(wanted.entityIds)}::uuid[]))`),
         chainHead(tx, ctx.orgId),
       ]);
+      lookups.catch(() => {}); // an invalid input throws below first; the transaction then rolls back
+      const parsed = inputs.map((input, i) => {
+        const r = journalEntryInput.safeParse(input);
+        if (!r.success) {
+          const where = inputs.length > 1 ? ` (entry ${i + 1})` : "";
+          throw new AppError("validation", `The entry is not valid${where}: ${r.error.issues[0].path.join(".")} — ${r.error.issues[0].message}`, fieldErrorsOf(r.error));
+        }
+        return { ...r.data, reversesEntryId: input.reversesEntryId ?? null };
+      });
+      const [, entities, accounts, periods, prior, counters, head] = await lookups;
+      // Validation trims keys: one that changed was looked up in its raw form, so look it up again.
+      const lookedUp = new Set(wanted.keys);
+      const retrimmed = parsed.map((p) => p.idempotencyKey).filter((k) => !lookedUp.has(k));
+      const existing = retrimmed.length ? [...prior, ...(await loadPriorPostings(tx, ctx.orgId, retrimmed))] : prior;
       // Before the periods, so an unknown entity is refused as not found rather than as having no period.
       for (const p of parsed) if (!entities.has(p.entityId)) throw new AppError("not_found", "The entity was not found.");
       assertPeriodsOpen(periods, entities);
@@ -282,26 +285,52 @@ function prepareEntry(
   };
 }
 
+/**
+ * What the first round trip looks up, read from inputs not yet validated; each list distinct.
+ * Only strings are taken. A value PostgreSQL cannot cast fails the lookups, but only for an input
+ * that validation refuses first; a valid input reads here exactly as validation returns it,
+ * except for keys, which validation trims (the caller looks a changed one up again).
+ */
+function lookupTargets(inputs: PostingInput[]) {
+  const text = (v: unknown): v is string => typeof v === "string";
+  const keys = new Set<string>(), entityIds = new Set<string>(), accountIds = new Set<string>(), days = new Map<string, { entityId: string; entryDate: string }>();
+  for (const input of inputs) {
+    if (typeof input !== "object" || input === null) continue;
+    if (text(input.idempotencyKey)) keys.add(input.idempotencyKey);
+    if (!text(input.entityId)) continue;
+    entityIds.add(input.entityId);
+    if (text(input.entryDate)) days.set(`${input.entityId}|${input.entryDate}`, { entityId: input.entityId, entryDate: input.entryDate });
+    if (Array.isArray(input.lines)) for (const l of input.lines) if (text(l?.accountId)) accountIds.add(l.accountId);
+  }
+  return { keys: [...keys], entityIds: [...entityIds], accountIds: [...accountIds], periods: [...days.values()] };
+}
+
+/** Entries already posted under any of these idempotency keys: one index scan for all of them. */
+function loadPriorPostings(tx: Db, orgId: string, keys: string[]) {
+  return executePrepared<{ id: string; idempotency_key: string; content_hash: string; entry_number: string }>(tx, sql`
+    select id, idempotency_key, content_hash, entry_number from journal_entries
+    where org_id = ${orgId} and idempotency_key = any(${pgTextArray(keys)}::text[])`);
+}
+
 async function loadEntities(tx: Db, orgId: string, ids: string[]) {
   const rows = await executePrepared<EntityRow>(tx, sql`
-    select id, name, functional_currency from entities where org_id = ${orgId} and id in (select unnest(${pgTextArray([...new Set(ids)])}::uuid[]))`);
+    select id, name, functional_currency from entities where org_id = ${orgId} and id in (select unnest(${pgTextArray(ids)}::uuid[]))`);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
 async function loadAccounts(tx: Db, orgId: string, ids: string[]) {
   const rows = await executePrepared<AccountRow>(tx, sql`
-    select id, entity_id, code, currency, is_active from accounts where org_id = ${orgId} and id in (select unnest(${pgTextArray([...new Set(ids)])}::uuid[]))`);
+    select id, entity_id, code, currency, is_active from accounts where org_id = ${orgId} and id in (select unnest(${pgTextArray(ids)}::uuid[]))`);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
 type PeriodRow = { entity_id: string; d: string; name: string | null; status: string | null };
 
-/** The periods covering each (entity, date) of the batch, for readable refusals; the database re-checks. */
-function loadPeriods(tx: Db, orgId: string, entries: { entityId: string; entryDate: string }[]) {
-  const pairs = [...new Set(entries.map((e) => `${e.entityId}|${e.entryDate}`))].map((s) => s.split("|"));
+/** The periods covering each distinct (entity, date) of the batch, for readable refusals; the database re-checks. */
+function loadPeriods(tx: Db, orgId: string, days: { entityId: string; entryDate: string }[]) {
   return executePrepared<PeriodRow>(tx, sql`
     select q.entity_id, q.d::text as d, p.name, p.status
-    from json_to_recordset(${JSON.stringify(pairs.map(([entity_id, d]) => ({ entity_id, d })))}::json) as q(entity_id uuid, d date)
+    from json_to_recordset(${JSON.stringify(days.map((e) => ({ entity_id: e.entityId, d: e.entryDate })))}::json) as q(entity_id uuid, d date)
     left join fiscal_periods p on p.org_id = ${orgId} and p.entity_id = q.entity_id and q.d between p.starts_on and p.ends_on`);
 }
 
