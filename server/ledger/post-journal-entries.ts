@@ -48,11 +48,11 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
   try {
     return await inOrg(db, ctx, async (tx) => {
       // One round trip, sent before the inputs are validated so that PostgreSQL answers while Node
-      // validates: the chain lock (every read below runs after it is granted), the entities and
-      // accounts named, the periods of the dates, prior postings of these keys, the entry
+      // starts on them: the chain lock (every read below runs after it is granted), the entities
+      // and accounts named, the periods of the dates, prior postings of these keys, the entry
       // counters and the audit chain's head.
       const wanted = lookupTargets(inputs);
-      const lookups = Promise.all([
+      const [, entities, accounts, periods, prior, counters, head] = await Promise.all([
         lockOrgChain(tx, ctx.orgId),
         loadEntities(tx, ctx.orgId, wanted.entityIds),
         loadAccounts(tx, ctx.orgId, wanted.accountIds),
@@ -61,24 +61,16 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
         executePrepared<{ entity_id: string; last_number: string }>(tx, sql`
           select entity_id, last_number from entry_sequences where org_id = ${ctx.orgId} and entity_id in (select unnest(${pgTextArray(wanted.entityIds)}::uuid[]))`),
         chainHead(tx, ctx.orgId),
-      ]);
-      lookups.catch(() => {}); // an invalid input throws below first; the transaction then rolls back
-      const parsed = inputs.map((input, i) => {
-        const r = journalEntryInput.safeParse(input);
-        if (!r.success) {
-          const where = inputs.length > 1 ? ` (entry ${i + 1})` : "";
-          throw new AppError("validation", `The entry is not valid${where}: ${r.error.issues[0].path.join(".")} — ${r.error.issues[0].message}`, fieldErrorsOf(r.error));
-        }
-        return { ...r.data, reversesEntryId: input.reversesEntryId ?? null };
+      ]).catch((e) => {
+        inputs.forEach((input, i) => validEntry(input, i, inputs.length)); // a value PostgreSQL could not read is refused as invalid input
+        throw e;
       });
-      const [, entities, accounts, periods, prior, counters, head] = await lookups;
-      // Validation trims keys: one that changed was looked up in its raw form, so look it up again.
+      const periodsOfDay = new Map<string, PeriodRow[]>();
+      for (const r of periods) {
+        const day = `${r.entity_id}|${r.d}`;
+        periodsOfDay.set(day, [...(periodsOfDay.get(day) ?? []), r]);
+      }
       const lookedUp = new Set(wanted.keys);
-      const retrimmed = parsed.map((p) => p.idempotencyKey).filter((k) => !lookedUp.has(k));
-      const existing = retrimmed.length ? [...prior, ...(await loadPriorPostings(tx, ctx.orgId, retrimmed))] : prior;
-      // Before the periods, so an unknown entity is refused as not found rather than as having no period.
-      for (const p of parsed) if (!entities.has(p.entityId)) throw new AppError("not_found", "The entity was not found.");
-      assertPeriodsOpen(periods, entities);
 
       // The entries go out in chunks, as a pipeline: while PostgreSQL writes one chunk, Node
       // validates, hashes and builds the next, so neither side waits for the other. Any refusal
@@ -91,7 +83,7 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
         return p;
       };
       const results = new Map<string, PostingResult>();
-      const known = new Map(existing.map((e) => [e.idempotency_key, e]));
+      const known = new Map(prior.map((e) => [e.idempotency_key, e]));
       const freshByKey = new Map<string, PreparedEntry>();
       // Gapless per-entity numbers continue the counters read under the lock; the counter update
       // at the end must return exactly the last number handed out, or the posting is abandoned.
@@ -103,8 +95,20 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
       // Time-ordered entry ids: the entries' primary key and the lines' (entry_id, line_no) index
       // grow at their right edge instead of taking each new entry on a random page.
       const nextEntryId = timeOrderedIds();
-      for (let start = 0, size = FIRST_CHUNK; start < parsed.length; start += size, size = PIPELINE_CHUNK) {
-        const chunk = parsed.slice(start, start + size).map((p) => prepareEntry(p, entities, accounts, nextEntryId()));
+      for (let start = 0, size = FIRST_CHUNK; start < inputs.length; start += size, size = PIPELINE_CHUNK) {
+        // Validated chunk by chunk, so PostgreSQL writes the first while Node validates the rest. An
+        // entry is refused as invalid, then for an unknown entity, then for its period: before the
+        // periods, so an unknown entity is refused as not found rather than as having no period.
+        const parsed = inputs.slice(start, start + size).map((input, i) => validEntry(input, start + i, inputs.length));
+        for (const p of parsed) if (!entities.has(p.entityId)) throw new AppError("not_found", "The entity was not found.");
+        assertPeriodsOpen(parsed.flatMap((p) => periodsOfDay.get(`${p.entityId}|${p.entryDate}`) ?? [{ entity_id: p.entityId, d: p.entryDate, name: null, status: null }]), entities);
+        // Validation trims keys: one that changed was looked up in its raw form, so look it up again.
+        const retrimmed = parsed.map((p) => p.idempotencyKey).filter((k) => !lookedUp.has(k));
+        if (retrimmed.length) {
+          for (const e of await loadPriorPostings(tx, ctx.orgId, retrimmed)) known.set(e.idempotency_key, e);
+          for (const k of retrimmed) lookedUp.add(k);
+        }
+        const chunk = parsed.map((p) => prepareEntry(p, entities, accounts, nextEntryId()));
         prepared.push(...chunk);
         // Idempotency: replays return the stored entry; the same key with other content is refused.
         const fresh: PreparedEntry[] = [];
@@ -164,6 +168,16 @@ export async function postJournalEntries(db: Db, ctx: Ctx, inputs: PostingInput[
   } catch (e) {
     throw fromDbError(e) ?? e;
   }
+}
+
+/** The input as the schema reads it, or a refusal naming the entry and the field. */
+function validEntry(input: PostingInput, i: number, count: number) {
+  const r = journalEntryInput.safeParse(input);
+  if (!r.success) {
+    const where = count > 1 ? ` (entry ${i + 1})` : "";
+    throw new AppError("validation", `The entry is not valid${where}: ${r.error.issues[0].path.join(".")} — ${r.error.issues[0].message}`, fieldErrorsOf(r.error));
+  }
+  return { ...r.data, reversesEntryId: input.reversesEntryId ?? null };
 }
 
 /**
@@ -226,7 +240,7 @@ function lineArrays(entries: PreparedEntry[]) {
 }
 
 function prepareEntry(
-  p: ReturnType<typeof journalEntryInput.parse> & { reversesEntryId: string | null },
+  p: ReturnType<typeof validEntry>,
   entities: Map<string, EntityRow>,
   accounts: Map<string, AccountRow>,
   id: string,
@@ -288,8 +302,9 @@ function prepareEntry(
 /**
  * What the first round trip looks up, read from inputs not yet validated; each list distinct.
  * Only strings are taken. A value PostgreSQL cannot cast fails the lookups, but only for an input
- * that validation refuses first; a valid input reads here exactly as validation returns it,
- * except for keys, which validation trims (the caller looks a changed one up again).
+ * that validation refuses (the caller then reports that); a valid input reads here exactly as
+ * validation returns it, except for keys, which validation trims (the caller looks a changed one
+ * up again).
  */
 function lookupTargets(inputs: PostingInput[]) {
   const text = (v: unknown): v is string => typeof v === "string";
