@@ -5,7 +5,6 @@ import { randomBytes } from "node:crypto";
 import { startEmbeddedPostgres } from "@/server/db/embedded";
 import { appRoleUrl, enableAppRole, migrateDatabase } from "@/server/db/bootstrap";
 import { connect } from "@/server/db/client";
-
 import { sql } from "drizzle-orm";
 
 export type BenchConnection = ReturnType<typeof connect>;
