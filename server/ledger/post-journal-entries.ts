@@ -239,6 +239,9 @@ function lineArrays(entries: PreparedEntry[]) {
   };
 }
 
+/** How a refusal names a line; built only when a line is refused, which most batches never are. */
+const lineLabel = (i: number) => `Line ${i + 1}`;
+
 function prepareEntry(
   p: ReturnType<typeof validEntry>,
   entities: Map<string, EntityRow>,
@@ -249,24 +252,23 @@ function prepareEntry(
   if (!entity) throw new AppError("not_found", "The entity was not found.");
   const functional = entity.functional_currency;
   const lines: PreparedLine[] = p.lines.map((l, i) => {
-    const where = () => `Line ${i + 1}`; // built only for a refusal: most batches have none
     const account = accounts.get(l.accountId);
-    if (!account || account.entity_id !== p.entityId) throw new AppError("validation", `${where()}: the account was not found in ${entity.name}.`, { [`lines.${i}.accountId`]: ["Unknown account"] });
-    if (!account.is_active) throw new AppError("validation", `${where()}: account ${account.code} is inactive.`, { [`lines.${i}.accountId`]: ["Inactive account"] });
+    if (!account || account.entity_id !== p.entityId) throw new AppError("validation", `${lineLabel(i)}: the account was not found in ${entity.name}.`, { [`lines.${i}.accountId`]: ["Unknown account"] });
+    if (!account.is_active) throw new AppError("validation", `${lineLabel(i)}: account ${account.code} is inactive.`, { [`lines.${i}.accountId`]: ["Inactive account"] });
     const currency = l.currency ?? account.currency;
-    if (currency !== account.currency) throw new AppError("validation", `${where()}: account ${account.code} is kept in ${account.currency}, not ${currency}.`, { [`lines.${i}.currency`]: ["Currency differs from the account"] });
-    if (decimalPlaces(l.amount) > minorUnits(currency)) throw new AppError("validation", `${where()}: ${currency} has ${minorUnits(currency)} decimal places; ${l.amount} has more.`, { [`lines.${i}.amount`]: ["Too many decimal places"] });
+    if (currency !== account.currency) throw new AppError("validation", `${lineLabel(i)}: account ${account.code} is kept in ${account.currency}, not ${currency}.`, { [`lines.${i}.currency`]: ["Currency differs from the account"] });
+    if (decimalPlaces(l.amount) > minorUnits(currency)) throw new AppError("validation", `${lineLabel(i)}: ${currency} has ${minorUnits(currency)} decimal places; ${l.amount} has more.`, { [`lines.${i}.amount`]: ["Too many decimal places"] });
     let rate = l.rate ?? (currency === functional ? "1" : undefined);
-    if (rate === undefined) throw new AppError("validation", `${where()}: a ${currency} line in a ${functional} entity needs an exchange rate.`, { [`lines.${i}.rate`]: ["Rate required"] });
+    if (rate === undefined) throw new AppError("validation", `${lineLabel(i)}: a ${currency} line in a ${functional} entity needs an exchange rate.`, { [`lines.${i}.rate`]: ["Rate required"] });
     const amount = normaliseDecimal(l.amount);
     let functionalAmount = amount;
     // The common line: functional currency at rate 1, no functional amount given. Its functional
     // amount is its amount (the decimal places were checked against this very currency above).
     if (!(currency === functional && rate === "1" && l.functionalAmount === undefined)) {
-      if (currency === functional && !money(rate).eq(1)) throw new AppError("validation", `${where()}: a line in the functional currency has rate 1.`, { [`lines.${i}.rate`]: ["Must be 1"] });
+      if (currency === functional && !money(rate).eq(1)) throw new AppError("validation", `${lineLabel(i)}: a line in the functional currency has rate 1.`, { [`lines.${i}.rate`]: ["Must be 1"] });
       const exact = l.functionalAmount !== undefined ? money(l.functionalAmount) : roundTo(money(l.amount).times(rate), functional);
-      if (decimalPlaces(exact.toFixed()) > minorUnits(functional)) throw new AppError("validation", `${where()}: the functional amount has more decimals than ${functional} allows.`);
-      if (exact.isZero() || exact.isNeg() !== money(l.amount).isNeg()) throw new AppError("validation", `${where()}: the functional amount must have the same sign as the amount and not be zero.`);
+      if (decimalPlaces(exact.toFixed()) > minorUnits(functional)) throw new AppError("validation", `${lineLabel(i)}: the functional amount has more decimals than ${functional} allows.`);
+      if (exact.isZero() || exact.isNeg() !== money(l.amount).isNeg()) throw new AppError("validation", `${lineLabel(i)}: the functional amount must have the same sign as the amount and not be zero.`);
       rate = money(rate).toFixed();
       functionalAmount = exact.toFixed();
     }
