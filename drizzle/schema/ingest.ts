@@ -160,8 +160,11 @@ export const canonicalTransactions = pgTable(
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex("canonical_transactions_dedupe_key").on(t.sourceId, t.dedupeKey),
-    index("canonical_transactions_source_date_idx").on(t.orgId, t.sourceId, t.bookedDate),
+    // One index for both reads and exactly-once: every dedupe key carries its line's booked date
+    // (see server/ingest/dedupe-key.ts), so a key is unique per source exactly when it is unique per
+    // source and date. Led by the date, an import (inserted in date order) appends to the index instead
+    // of scattering a million random keys over it, and date-range reads of a source use it too.
+    uniqueIndex("canonical_transactions_source_date_key").on(t.sourceId, t.bookedDate, t.dedupeKey),
     check(
       "canonical_transactions_type",
       sql`${t.type} in ('payment', 'refund', 'fee', 'chargeback', 'payout', 'transfer', 'interest', 'other')`,

@@ -52,4 +52,14 @@ describe("dedupe keys", () => {
     expect(keys.some((k) => k.endsWith(":3"))).toBe(true);
     expect(keys.some((k) => /#\d+$/.test(k))).toBe(true);
   });
+
+  // The unique index is on (source, booked date, key): it enforces exactly-once only because a key
+  // never stands for two dates.
+  it("differ whenever the booked date differs, with or without an external id", () => {
+    for (const over of [{}, { externalId: "55555" }]) {
+      const a = dedupeKeys([line(1, { ...over, bookedDate: "2026-03-01" })]);
+      const b = dedupeKeys([line(1, { ...over, bookedDate: "2026-03-02" })]);
+      expect(a[0]).not.toBe(b[0]);
+    }
+  });
 });
