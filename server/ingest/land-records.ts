@@ -128,7 +128,7 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
 
   const [{ existing }] = await tx.execute<{ existing: number }>(sql`
     select count(*)::int as existing from import_staging s
-    where exists (select 1 from canonical_transactions c where c.source_id = ${source.id} and c.booked_date = s.booked_date and c.dedupe_key = s.dedupe_key)`);
+    where ${landedAlready(source)}`);
   const newCount = accepted - existing;
   const unbalanced = statements.filter((s) => s.balanced === false);
   const closed = newCount === 0 ? [] : await newLinesInClosedPeriods(tx, ctx, source, meta);
@@ -179,7 +179,7 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
       s.counterparty_name, s.counterparty_account, s.reference, s.description, s.bank_transaction_code, s.type, s.original_amount, s.original_currency, s.raw,
       ${parsed.format}, ${parsed.parserVersion}
     from import_staging s
-    ${existing === 0 ? sql`` : sql`where not exists (select 1 from canonical_transactions c where c.source_id = ${source.id} and c.booked_date = s.booked_date and c.dedupe_key = s.dedupe_key)`}
+    ${existing === 0 ? sql`` : sql`where not ${landedAlready(source)}`}
     order by s.booked_date, s.dedupe_key`);
   // Under the source lock nothing else can have written these keys since the count above.
   if (inserted.count !== newCount) throw new Error(`import ${importId}: expected ${newCount} new lines, wrote ${inserted.count}`);
@@ -201,6 +201,13 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
   };
 }
 
+/**
+ * The staged line `s` is already among the source's lines: the same key on the same date (every key
+ * carries its date, so this is the key alone, asked the way the unique index reads it).
+ */
+const landedAlready = (source: LandingSource) =>
+  sql`exists (select 1 from canonical_transactions c where c.source_id = ${source.id} and c.booked_date = s.booked_date and c.dedupe_key = s.dedupe_key)`;
+
 type ClosedPeriodLines = { period: string; entityId: string; lines: number; first: string; last: string };
 
 /**
@@ -216,7 +223,7 @@ async function newLinesInClosedPeriods(tx: Db, ctx: Ctx, source: LandingSource, 
     from import_staging s
     join sources src on src.org_id = ${ctx.orgId} and src.id = ${source.id}
     join fiscal_periods p on p.org_id = src.org_id and p.entity_id = src.entity_id and s.booked_date between p.starts_on and p.ends_on and p.status = 'closed'
-    where not exists (select 1 from canonical_transactions c where c.source_id = ${source.id} and c.booked_date = s.booked_date and c.dedupe_key = s.dedupe_key)
+    where not ${landedAlready(source)}
     group by p.name, p.entity_id order by p.name`);
   if (rows.length === 0) return [];
   const settings = await loadControlSettings(tx, ctx.orgId);
