@@ -22,10 +22,8 @@ export type Prepared = {
   keys: ReferenceKey[];
   /** The keys as ids of the run (candidates.ts KeyInterner), aligned with keys. */
   keyIds: number[];
-  /** Normalised counterparty, computed on first use ("" when there is none). */
-  cp: string | null;
-  /** The normalised counterparty's words and trigrams, computed on first use. */
-  cpParts: NameParts | null;
+  /** The counterparty as written, shared with every record of the run that writes it the same way. */
+  name: CounterpartyName;
   /** Lower-cased description, computed on first use. */
   desc: string | null;
   /** A set_tolerance rule's tolerance for this record. */
@@ -40,14 +38,33 @@ export type Prepared = {
 
 const NO_KEY_IDS: number[] = [];
 
+/**
+ * A counterparty name as written, with its normal form and its words and trigrams worked out on
+ * first use. Names repeat (a customer pays every month, a supplier bills every week), so each
+ * spelling is normalised once per run, not once per record.
+ */
+export type CounterpartyName = { readonly raw: string | null; normal: string | null; parts: NameParts | null };
+
+/** One CounterpartyName per distinct spelling in a run. */
+export class NameBook {
+  private readonly bySpelling = new Map<string, CounterpartyName>();
+  private readonly none: CounterpartyName = { raw: null, normal: "", parts: null };
+
+  of(raw: string | null | undefined): CounterpartyName {
+    if (!raw) return this.none;
+    let name = this.bySpelling.get(raw);
+    if (!name) this.bySpelling.set(raw, (name = { raw, normal: null, parts: null }));
+    return name;
+  }
+}
+
+/** The normalised counterparty ("" when there is none). */
 export function counterpartyOf(p: Prepared): string {
-  if (p.cp === null) p.cp = normaliseCounterparty(p.record.counterparty);
-  return p.cp;
+  return (p.name.normal ??= normaliseCounterparty(p.name.raw));
 }
 
 export function counterpartyPartsOf(p: Prepared): NameParts {
-  if (p.cpParts === null) p.cpParts = nameParts(counterpartyOf(p));
-  return p.cpParts;
+  return (p.name.parts ??= nameParts(counterpartyOf(p)));
 }
 
 export function descriptionOf(p: Prepared): string {
@@ -67,6 +84,7 @@ export function prepareSide(
   tolerances: Map<string, { absolute?: string; percent?: string }>,
   rejected: Map<string, Set<string>>,
   interner: KeyInterner,
+  names: NameBook,
 ): Prepared[] {
   const lagBySource = settings.lagDaysBySource;
   const seen = new Set<string>();
@@ -97,8 +115,7 @@ export function prepareSide(
       bday: businessIndex(day + lag),
       keys,
       keyIds: keys.length === 0 ? NO_KEY_IDS : interner.idsOf(keys),
-      cp: null,
-      cpParts: null,
+      name: names.of(r.counterparty),
       desc: null,
       tolerance: tol ? parseTolerance(tol, `${side} record ${r.id}`) : null,
       rejected: rejected.get(r.id) ?? null,
