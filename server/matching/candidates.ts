@@ -128,13 +128,14 @@ export class AmountIndex {
 }
 
 /**
- * Reference keys as small integers: each distinct key string of a run is looked up once, while
- * its record is prepared (the string was just made, so it is still in cache), and every later
- * probe (exact pass, groups, explanations) is an array access by id. An open-addressing table
- * over typed arrays (FNV-1a of the key's char codes, linear probing), not a Map: a run has about
- * one distinct key per record.
+ * Strings as small integers, numbered in order of first sight. A run's reference keys: each
+ * distinct key is looked up once, while its record is prepared (the string was just made, so it
+ * is still in cache), and every later probe (exact pass, groups, explanations) is an array access
+ * by id. A side's record ids: an id seen before gets an old number. An open-addressing table over
+ * typed arrays (FNV-1a of the char codes, linear probing), not a Map or Set: a run has about one
+ * distinct key per record, and a million ids took 0.4–0.6 s in a Set, 0.14–0.19 s here.
  */
-export class KeyInterner {
+export class Interner {
   private table = new Int32Array(1024); // id + 1, 0 = empty
   private hashes = new Int32Array(512);
   private readonly strings: string[] = [];

@@ -1,6 +1,6 @@
 import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
-import { AmountIndex, inWindow, KeyIndex, KeyInterner, windowIndex, type WindowIndex } from "./candidates";
+import { AmountIndex, inWindow, KeyIndex, Interner, windowIndex, type WindowIndex } from "./candidates";
 import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, NameBook, prepareSide, rejectedBySide, type Prepared } from "./prepare";
 import { applyRules } from "./rules";
@@ -38,7 +38,7 @@ export function matchRecords(input: MatchInput): MatchResult {
   const r = applyRules(input.right, rules, "right");
   phases.lap("rules");
   const rejected = rejectedBySide(input.rejected);
-  const interner = new KeyInterner();
+  const interner = new Interner();
   const names = new NameBook();
   const leftPrepared = prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left, interner, names);
   const rightPrepared = prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right, interner, names);

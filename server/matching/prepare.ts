@@ -1,7 +1,7 @@
 import { AppError } from "@/server/errors";
 import { parseTolerance, parseUnits, unitsOf, type Tolerance } from "./amount-units";
 import { businessIndex, parseDay } from "./business-days";
-import { packedOrder, valueRanks, type KeyInterner } from "./candidates";
+import { Interner, packedOrder, valueRanks } from "./candidates";
 import { nameParts, normaliseCounterparty, type NameParts } from "./normalise-counterparty";
 import { referenceKeys, type ReferenceKey } from "./normalise-reference";
 import type { MatchRecord, MatchSettings, RejectedPair } from "./types";
@@ -20,7 +20,7 @@ export type Prepared = {
   /** Business-day index of the date after the expected lag, so a pair's distance is one subtraction. */
   bday: number;
   keys: ReferenceKey[];
-  /** The keys as ids of the run (candidates.ts KeyInterner), aligned with keys. */
+  /** The keys as ids of the run (candidates.ts Interner), aligned with keys. */
   keyIds: number[];
   /** The counterparty as written, shared with every record of the run that writes it the same way. */
   name: CounterpartyName;
@@ -83,17 +83,16 @@ export function prepareSide(
   settings: MatchSettings,
   tolerances: Map<string, { absolute?: string; percent?: string }>,
   rejected: Map<string, Set<string>>,
-  interner: KeyInterner,
+  interner: Interner,
   names: NameBook,
 ): Prepared[] {
   const lagBySource = settings.lagDaysBySource;
-  const seen = new Set<string>();
+  const ids = new Interner();
   const out: Prepared[] = new Array(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     if (typeof r.id !== "string" || r.id === "") throw new AppError("validation", `${side} record #${i + 1} has no id`);
-    if (seen.has(r.id)) throw new AppError("validation", `${side} record ${r.id} appears twice on the ${side} side`);
-    seen.add(r.id);
+    if (ids.idOf(r.id) !== i) throw new AppError("validation", `${side} record ${r.id} appears twice on the ${side} side`);
     const day = parseDay(r.date);
     if (day === null) throw new AppError("validation", `${side} record ${r.id}: date "${r.date}" is not an ISO date (yyyy-mm-dd)`);
     // The error text naming the record is only built for a record that has an error.
