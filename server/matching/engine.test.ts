@@ -140,4 +140,11 @@ describe("matching decisions", () => {
     expect(() => matchRecords({ left: [rec("B1", "2026-03-02", "1e3")], right: [], settings })).toThrow(/left record B1: amount "1e3"/);
     expect(() => matchRecords({ left: [rec("B1", "2026-03-02", "99999999999999.99")], right: [], settings })).toThrow(/at most ±/);
   });
+
+  it("refuses a side that names one record twice, naming the id and the side", () => {
+    const right = [rec("L1", "2026-03-02", "10.00"), rec("L2", "2026-03-02", "10.00"), rec("L3", "2026-03-03", "12.00"), rec("L2", "2026-03-04", "14.00")];
+    expect(() => matchRecords({ left: [rec("L1", "2026-03-02", "10.00")], right, settings })).toThrow(/right record L2 appears twice on the right side/);
+    // The same id on the two sides is two records.
+    expect(matchRecords({ left: [rec("L1", "2026-03-02", "10.00")], right: right.slice(0, 3), settings }).proposals).toHaveLength(1);
+  });
 });
