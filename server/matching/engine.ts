@@ -2,7 +2,8 @@ import { AppError, fieldErrorsOf } from "@/server/errors";
 import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type Tolerance } from "./amount-units";
 import { AmountIndex, inWindow, KeyIndex, Interner, windowIndex, type WindowIndex } from "./candidates";
 import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
-import { counterpartyOf, isRejected, NameBook, prepareSide, rejectedBySide, type Prepared } from "./prepare";
+import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
+import { NameBook } from "./normalise-counterparty";
 import { applyRules } from "./rules";
 import { keyComponents, scoreGroup, subsetsSumming, sumUnits } from "./groups";
 import { counterpartyBlock } from "./normalise-counterparty";
@@ -34,12 +35,14 @@ export function matchRecords(input: MatchInput): MatchResult {
   if (!checked.success) throw new AppError("validation", "The match settings are not valid", fieldErrorsOf(checked.error));
   const settings = input.settings;
   const rules = input.rules ?? [];
-  const l = applyRules(input.left, rules, "left");
-  const r = applyRules(input.right, rules, "right");
+  // One book of names for the whole run: a rule's counterparty condition and the passes after it
+  // normalise each spelling once between them.
+  const names = new NameBook();
+  const l = applyRules(input.left, rules, "left", names);
+  const r = applyRules(input.right, rules, "right", names);
   phases.lap("rules");
   const rejected = rejectedBySide(input.rejected);
   const interner = new Interner();
-  const names = new NameBook();
   const leftPrepared = prepareSide(l.remaining, "left", settings, l.tolerances, rejected.left, interner, names);
   const rightPrepared = prepareSide(r.remaining, "right", settings, r.tolerances, rejected.right, interner, names);
   phases.lap("prepare");

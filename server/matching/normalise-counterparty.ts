@@ -159,3 +159,28 @@ export function partsSimilarity(a: NameParts, b: NameParts): number {
   if (short.length >= 8 && long.startsWith(short)) return 0.95;
   return Math.max(0.9 * wordOverlap(a.words, b.words), diceOf(a.trigrams, b.trigrams));
 }
+
+/**
+ * A counterparty name as written, with its normal form and its words and trigrams worked out on
+ * first use. Names repeat (a customer pays every month, a supplier bills every week), so each
+ * spelling is normalised once per run, not once per record.
+ */
+export type CounterpartyName = { readonly raw: string | null; normal: string | null; parts: NameParts | null };
+
+/** One CounterpartyName per distinct spelling in a run. */
+export class NameBook {
+  private readonly bySpelling = new Map<string, CounterpartyName>();
+  private readonly none: CounterpartyName = { raw: null, normal: "", parts: null };
+
+  of(raw: string | null | undefined): CounterpartyName {
+    if (!raw) return this.none;
+    let name = this.bySpelling.get(raw);
+    if (!name) this.bySpelling.set(raw, (name = { raw, normal: null, parts: null }));
+    return name;
+  }
+}
+
+/** The name's normal form ("" when there is none), worked out on first use. */
+export function normalOf(name: CounterpartyName): string {
+  return (name.normal ??= normaliseCounterparty(name.raw));
+}

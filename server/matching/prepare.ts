@@ -2,7 +2,7 @@ import { AppError } from "@/server/errors";
 import { parseTolerance, parseUnits, unitsOf, type Tolerance } from "./amount-units";
 import { businessIndex, parseDay } from "./business-days";
 import { Interner, packedOrder, valueRanks } from "./candidates";
-import { nameParts, normaliseCounterparty, type NameParts } from "./normalise-counterparty";
+import { nameParts, normalOf, type CounterpartyName, type NameBook, type NameParts } from "./normalise-counterparty";
 import { referenceKeys, type ReferenceKey } from "./normalise-reference";
 import type { MatchRecord, MatchSettings, RejectedPair } from "./types";
 
@@ -38,29 +38,9 @@ export type Prepared = {
 
 const NO_KEY_IDS: number[] = [];
 
-/**
- * A counterparty name as written, with its normal form and its words and trigrams worked out on
- * first use. Names repeat (a customer pays every month, a supplier bills every week), so each
- * spelling is normalised once per run, not once per record.
- */
-export type CounterpartyName = { readonly raw: string | null; normal: string | null; parts: NameParts | null };
-
-/** One CounterpartyName per distinct spelling in a run. */
-export class NameBook {
-  private readonly bySpelling = new Map<string, CounterpartyName>();
-  private readonly none: CounterpartyName = { raw: null, normal: "", parts: null };
-
-  of(raw: string | null | undefined): CounterpartyName {
-    if (!raw) return this.none;
-    let name = this.bySpelling.get(raw);
-    if (!name) this.bySpelling.set(raw, (name = { raw, normal: null, parts: null }));
-    return name;
-  }
-}
-
 /** The normalised counterparty ("" when there is none). */
 export function counterpartyOf(p: Prepared): string {
-  return (p.name.normal ??= normaliseCounterparty(p.name.raw));
+  return normalOf(p.name);
 }
 
 export function counterpartyPartsOf(p: Prepared): NameParts {

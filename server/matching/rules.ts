@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DECIMAL_PATTERN } from "@/server/money";
 import { AppError } from "@/server/errors";
 import { unitsOf } from "./amount-units";
-import { counterpartySimilarity, normaliseCounterparty } from "./normalise-counterparty";
+import { counterpartySimilarity, NameBook, normaliseCounterparty, normalOf } from "./normalise-counterparty";
 import type { MatchRecord } from "./types";
 
 /**
@@ -119,7 +119,7 @@ function fieldText(r: MatchRecord, field: (typeof RULE_FIELDS)[number]): string 
   return v == null ? "" : v.length > RULE_TEXT_LIMIT ? v.slice(0, RULE_TEXT_LIMIT) : v;
 }
 
-function compileCondition(c: RuleCondition, ruleId: string): CompiledCondition {
+function compileCondition(c: RuleCondition, ruleId: string, names: NameBook): CompiledCondition {
   switch (c.op) {
     case "equals": {
       const want = c.caseSensitive ? c.value.trim() : c.value.trim().toLowerCase();
@@ -153,7 +153,7 @@ function compileCondition(c: RuleCondition, ruleId: string): CompiledCondition {
     }
     case "counterparty": {
       const want = normaliseCounterparty(c.name);
-      return (r) => counterpartySimilarity(normaliseCounterparty(r.counterparty), want) >= 0.95;
+      return (r) => counterpartySimilarity(normalOf(names.of(r.counterparty)), want) >= 0.95;
     }
   }
 }
@@ -168,11 +168,12 @@ export function applyRules(
   records: MatchRecord[],
   rules: Rule[],
   side: "left" | "right",
+  names = new NameBook(),
 ): { outcomes: RuleOutcome[]; remaining: MatchRecord[]; tolerances: Map<string, { absolute?: string; percent?: string }> } {
   const active = rules
     .filter((r) => r.enabled !== false && (r.side ?? "left") === side)
     .sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((rule) => ({ rule, conditions: rule.conditions.map((c) => compileCondition(c, rule.id)) }));
+    .map((rule) => ({ rule, conditions: rule.conditions.map((c) => compileCondition(c, rule.id, names)) }));
   const outcomes: RuleOutcome[] = [];
   const tolerances = new Map<string, { absolute?: string; percent?: string }>();
   if (active.length === 0) return { outcomes, remaining: records, tolerances };
