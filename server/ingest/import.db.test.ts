@@ -135,20 +135,6 @@ describe("exactly once", () => {
   });
 });
 
-describe("the landing's own settings", () => {
-  it("gives the date-ordered insert memory to sort in, then hands the transaction back its work_mem", async () => {
-    const sourceId = await newSource("EUR");
-    const parsed = await parseBytes(Buffer.from("Date,Amount,Description\n2026-03-03,-4.00,Tea\n2026-03-02,-3.50,Coffee\n"), { fileName: "t.csv", options: { currency: "EUR" } });
-    const seen = await inOrg(t.db, org.ctx.accountant, async (tx) => {
-      await tx.execute(sql`set local work_mem = '5MB'`);
-      const landed = await landRecords(tx, org.ctx.accountant, { id: sourceId, currency: "EUR", name: "x" }, parsed, { channel: "file", fileName: "t.csv", uploadId: null, startedAt: 0 });
-      const [after] = await tx.execute<{ work_mem: string }>(sql`select current_setting('work_mem') as work_mem`);
-      return { newCount: landed.newCount, workMem: after.work_mem };
-    });
-    expect(seen).toEqual({ newCount: 2, workMem: "5MB" });
-  });
-});
-
 describe("whole or nothing", () => {
   it("leaves no row behind when an import fails half-way", async () => {
     const sourceId = await newSource("EUR");

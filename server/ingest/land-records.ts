@@ -171,7 +171,6 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
   // can add these keys meanwhile; if one somehow did, the unique index refuses the whole import
   // rather than skipping the line.
   // A re-delivered file has nothing new: no second pass over the staged lines.
-  const sortMemory = newCount === 0 ? null : await sortInMemory(tx);
   const inserted = newCount === 0 ? { count: 0 } : await tx.execute(sql`
     insert into canonical_transactions (org_id, source_id, import_id, statement_id, external_id, dedupe_key, booked_date, value_date, amount, currency,
       counterparty_name, counterparty_account, reference, description, bank_transaction_code, type, original_amount, original_currency, raw, parser, parser_version)
@@ -182,7 +181,6 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
     from import_staging s
     ${existing === 0 ? sql`` : sql`where not ${landedAlready(source)}`}
     order by s.booked_date, s.dedupe_key`);
-  if (sortMemory !== null) await tx.execute(sql`select set_config('work_mem', ${sortMemory}, true)`);
   // Under the source lock nothing else can have written these keys since the count above.
   if (inserted.count !== newCount) throw new Error(`import ${importId}: expected ${newCount} new lines, wrote ${inserted.count}`);
   // Dropped now, not at commit: one transaction may land several events (an Adyen batch).
@@ -209,21 +207,6 @@ export async function landBatches(tx: Db, ctx: Ctx, source: LandingSource, batch
  */
 const landedAlready = (source: LandingSource) =>
   sql`exists (select 1 from canonical_transactions c where c.source_id = ${source.id} and c.booked_date = s.booked_date and c.dedupe_key = s.dedupe_key)`;
-
-/**
- * Lets the date-ordered INSERT sort the staged lines in memory: spilled to disk, sorting a
- * million lines (a 274 MB staging table) took 2.5 s; with the sort in memory the whole import took
- * 18.4 s instead of 19.8–20.2 s. The sort needs about four times the table's size; it gets that,
- * at most 1 GB (never less than it had), for that one statement. Returns the setting to restore.
- */
-async function sortInMemory(tx: Db): Promise<string> {
-  const [{ previous }] = await tx.execute<{ previous: string }>(sql`
-    select current_setting('work_mem') as previous,
-           set_config('work_mem', greatest(pg_size_bytes(current_setting('work_mem')) / 1024,
-                                           least(${SORT_MEMORY_MAX_KB}, pg_relation_size('import_staging') / 1024 * 4))::text || 'kB', true)`);
-  return previous;
-}
-const SORT_MEMORY_MAX_KB = 1024 * 1024;
 
 type ClosedPeriodLines = { period: string; entityId: string; lines: number; first: string; last: string };
 
