@@ -3,10 +3,9 @@ import { allowedDifference, formatUnits, parseTolerance, widerTolerance, type To
 import { AmountIndex, inWindow, KeyIndex, Interner, windowIndex, type WindowIndex } from "./candidates";
 import { explainUnmatched, ReasonCache, type ReasonFacts } from "./explain";
 import { counterpartyOf, isRejected, prepareSide, rejectedBySide, type Prepared } from "./prepare";
-import { NameBook } from "./normalise-counterparty";
 import { applyRules } from "./rules";
 import { keyComponents, scoreGroup, subsetsSumming, sumUnits } from "./groups";
-import { counterpartyBlock } from "./normalise-counterparty";
+import { counterpartyBlock, NameBook } from "./normalise-counterparty";
 import { matchSettingsSchema } from "./settings";
 import { AMBIGUITY_MARGIN, BreakdownCache, confidenceOf, evidence, newScores, round4, scorePair, type Scores } from "./signals";
 import type { MatchInput, MatchLevel, MatchResult, MatchSettings, Proposal } from "./types";
