@@ -184,3 +184,8 @@ export class NameBook {
 export function normalOf(name: CounterpartyName): string {
   return (name.normal ??= normaliseCounterparty(name.raw));
 }
+
+/** The name's words and trigrams, worked out on first use. */
+export function partsOf(name: CounterpartyName): NameParts {
+  return (name.parts ??= nameParts(normalOf(name)));
+}

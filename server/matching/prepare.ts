@@ -2,7 +2,7 @@ import { AppError } from "@/server/errors";
 import { parseTolerance, parseUnits, unitsOf, type Tolerance } from "./amount-units";
 import { businessIndex, parseDay } from "./business-days";
 import { Interner, packedOrder, valueRanks } from "./candidates";
-import { nameParts, normalOf, type CounterpartyName, type NameBook, type NameParts } from "./normalise-counterparty";
+import { normalOf, partsOf, type CounterpartyName, type NameBook, type NameParts } from "./normalise-counterparty";
 import { referenceKeys, type ReferenceKey } from "./normalise-reference";
 import type { MatchRecord, MatchSettings, RejectedPair } from "./types";
 
@@ -44,7 +44,7 @@ export function counterpartyOf(p: Prepared): string {
 }
 
 export function counterpartyPartsOf(p: Prepared): NameParts {
-  return (p.name.parts ??= nameParts(counterpartyOf(p)));
+  return partsOf(p.name);
 }
 
 export function descriptionOf(p: Prepared): string {
