@@ -17,6 +17,10 @@ import { amountScore, counterpartyScore, dateScore, groupSizeScore, referenceSco
  * earlier (nearer) candidates; pruned by the sum so far and by what the remaining values can add.
  */
 export function subsetsSumming(values: number[], target: number, maxSize: number, maxSolutions = 2, budget = 20_000): { solutions: number[][]; exhausted: boolean } {
+  // Most searches have no answer (a record that no group of its neighbours adds up to). Proving
+  // that in descending order is quick; only a search with an answer walks in preference order.
+  // A search proven empty is not "exhausted", even where the walk below would have run out.
+  if (someSubsetSums(values, target, maxSize, budget) === false) return { solutions: [], exhausted: false };
   const n = values.length;
   const remaining = new Array<number>(n + 1).fill(0);
   for (let i = n - 1; i >= 0; i--) remaining[i] = remaining[i + 1] + values[i];
@@ -44,6 +48,42 @@ export function subsetsSumming(values: number[], target: number, maxSize: number
   };
   walk(0, 0);
   return { solutions, exhausted };
+}
+
+/**
+ * Whether 2..maxSize of `values` (positive) sum exactly to `target`; null when `budget` visits
+ * were not enough to tell. Largest first, so a branch ends as soon as the largest picks it has left
+ * fall short of the target, and equal values are tried once per position.
+ */
+export function someSubsetSums(values: number[], target: number, maxSize: number, budget: number): boolean | null {
+  const sorted = Float64Array.from(values).sort().reverse();
+  const n = sorted.length;
+  // A zero can join a subset that already adds up; the walk below stops at the sum. Left to the full search.
+  if (n > 0 && sorted[n - 1] <= 0) return null;
+  // prefix[i] = the sum of the i largest values: the most any k picks from position i can add is prefix[i + k] − prefix[i].
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + sorted[i];
+  let visits = 0;
+  const walk = (from: number, sum: number, picked: number): boolean | null => {
+    const left = maxSize - picked;
+    for (let i = from; i < n; i++) {
+      if (++visits > budget) return null;
+      if (sum + prefix[Math.min(n, i + left)] - prefix[i] < target) return false;
+      if (i > from && sorted[i] === sorted[i - 1]) continue;
+      const next = sum + sorted[i];
+      if (next > target) continue;
+      if (next === target) {
+        if (picked + 1 >= 2) return true;
+        continue;
+      }
+      if (left > 1) {
+        const found = walk(i + 1, next, picked + 1);
+        if (found !== false) return found;
+      }
+    }
+    return false;
+  };
+  return n < 2 || maxSize < 2 ? false : walk(0, 0, 0);
 }
 
 /**

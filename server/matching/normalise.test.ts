@@ -1,7 +1,8 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { allowedDifference, formatUnits, parseTolerance, parseUnits } from "./amount-units";
 import { businessDaysBetween, parseDay, weekday } from "./business-days";
-import { subsetsSumming } from "./groups";
+import { someSubsetSums, subsetsSumming } from "./groups";
 import { counterpartySimilarity, normaliseCounterparty } from "./normalise-counterparty";
 import { compareKeys, referenceKeys } from "./normalise-reference";
 import { applyRules, unsafePatternReason, type Rule } from "./rules";
@@ -86,6 +87,30 @@ describe("subset sums", () => {
     expect(subsetsSumming([5, 3, 2, 7], 10, 3).solutions).toEqual([[0, 1, 2], [1, 3]]);
     expect(subsetsSumming([5, 3, 2], 10, 2).solutions).toEqual([]);
     expect(subsetsSumming([10], 10, 3).solutions).toEqual([]);
+  });
+
+  it("says whether a subset adds up exactly when an enumeration of every subset does", () => {
+    // Small values and few of them, so sums collide often and both answers occur.
+    const values = fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 9 });
+    fc.assert(
+      fc.property(values, fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 5 }), (vs, target, maxSize) => {
+        let exists = false;
+        for (let mask = 0; mask < 1 << vs.length && !exists; mask++) {
+          let sum = 0;
+          let size = 0;
+          for (let i = 0; i < vs.length; i++) if (mask & (1 << i)) (sum += vs[i]), size++;
+          exists = size >= 2 && size <= maxSize && sum === target;
+        }
+        const quick = someSubsetSums(vs, target, maxSize, 1_000_000);
+        // Null only where a zero could join a subset (left to the full search).
+        if (quick !== null) expect(quick).toBe(exists);
+        else expect(vs).toContain(0);
+        // The search the engine calls finds one exactly when there is one. (It stops a branch at the
+        // sum, so a zero after it is never added: a zero-amount record is no part of a payment.)
+        if (!vs.includes(0)) expect(subsetsSumming(vs, target, maxSize, 2, 1_000_000).solutions.length > 0).toBe(exists);
+      }),
+      { numRuns: 2000, seed: 17 },
+    );
   });
 
   it("gives up after its visit budget instead of running long", () => {
